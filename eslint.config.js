@@ -1,0 +1,48 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "dist/", ".run/", "coverage/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    rules: {
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "ExportDefaultDeclaration", message: "Use named exports." },
+      ],
+    },
+  },
+  {
+    // Tool configuration files are loaded through their default export.
+    files: ["eslint.config.js", "vitest.config.ts"],
+    rules: { "no-restricted-syntax": "off" },
+  },
+  {
+    // Pure logic: no file system, no network, no process state.
+    files: ["src/layout/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: ["node:fs*", "node:http*", "node:net", "node:child_process", "../store/*", "../local/*"],
+        },
+      ],
+    },
+  },
+  {
+    // Only the CLI entry decides the exit code.
+    files: ["src/**/*.ts"],
+    ignores: ["src/cli/main.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "exit", message: "Only src/cli/main.ts exits." },
+      ],
+    },
+  },
+);

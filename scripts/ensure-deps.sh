@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies when they are missing or older than the lock file, and builds
+# dist/ when any source is newer than it. Safe to run every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "neff-cache: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+if [ ! -f dist/cli/main.js ] || [ -n "$(find src tsconfig.json tsconfig.build.json -newer dist/cli/main.js -print -quit)" ]; then
+  echo "neff-cache: building dist/" >&2
+  npx tsc -p tsconfig.build.json >&2
+fi

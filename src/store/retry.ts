@@ -1,0 +1,106 @@
+/**
+ * Retries with exponential backoff, full jitter and `Retry-After`, bounded in attempts and in
+ * total time. Backends decide what is retryable through `classify`; only idempotent calls (or
+ * calls whose effect is re-checked before the next attempt) may be wrapped.
+ */
+import { setTimeout as sleepFor } from "node:timers/promises";
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @default 5 */
+  maxAttempts: number;
+  /** Delay scale of the first retry. @default 200 */
+  baseDelayMs: number;
+  /** Upper bound of one delay. @default 10_000 */
+  maxDelayMs: number;
+  /** No retry starts after this much time since the first attempt. @default 60_000 */
+  maxTotalMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxTotalMs: 60_000,
+};
+
+/** What a backend says of one failure. */
+export interface RetryDecision {
+  retry: boolean;
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
+  retryAfterMs?: number;
+}
+
+export interface RetryOptions {
+  signal?: AbortSignal;
+  policy?: Partial<RetryPolicy>;
+  classify: (error: unknown) => RetryDecision;
+  /** Told before each wait; for logs and tests. */
+  onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Injectable for tests. @default Math.random */
+  random?: () => number;
+}
+
+/** Runs `fn` until it succeeds, a failure is not retryable, or the policy is exhausted. */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    try {
+      return await fn(attempt);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const decision = options.classify(error);
+      if (!decision.retry || attempt >= policy.maxAttempts) throw error;
+      const delayMs = retryDelayMs(attempt, policy, decision.retryAfterMs, options.random ?? Math.random);
+      if (Date.now() - started + delayMs > policy.maxTotalMs) throw error;
+      options.onRetry?.({ attempt, delayMs, error });
+      await sleepFor(delayMs, undefined, { signal: options.signal });
+    }
+  }
+}
+
+/** Full-jitter exponential delay, or the server's `Retry-After` when it asks for longer. */
+export function retryDelayMs(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: () => number,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  if (retryAfterMs === undefined) return jittered;
+  return Math.min(Math.max(retryAfterMs, jittered), policy.maxTotalMs);
+}
+
+/** Parses an HTTP `Retry-After` (seconds or an HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null || value === undefined || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Node network error codes that mean "try again": resets, refusals during restarts, timeouts. */
+export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+
+/** True for HTTP statuses worth retrying: 408, 429 and 5xx other than 501. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501);
+}

@@ -1,0 +1,108 @@
+/**
+ * The core's fallbacks for optional store methods: callers use these and never check
+ * capabilities themselves.
+ */
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type {
+  CallOptions,
+  Store,
+  StoreObject,
+  WriteItem,
+  WriteOptions,
+  WriteResult,
+  WriteSource,
+} from "./store.ts";
+
+/** Default number of requests in flight when a fallback fans out. */
+export const FALLBACK_CONCURRENCY = 8;
+
+/** Copies inside the store when it can, else streams the bytes through this process. */
+export async function copyObject(
+  store: Store,
+  fromKey: string,
+  toKey: string,
+  options: CallOptions = {},
+): Promise<StoreObject | null> {
+  if (store.copy) return store.copy(fromKey, toKey, options);
+  const source = await store.stat(fromKey, options);
+  if (source === null) return null;
+  const written = await store.write(toKey, storeReadSource(store, fromKey, source.size, options), options);
+  return written.object;
+}
+
+/** A write source that streams another key of a store; each `open()` starts a fresh read. */
+export function storeReadSource(
+  store: Store,
+  key: string,
+  size: number,
+  options: CallOptions = {},
+): WriteSource {
+  return {
+    size,
+    open: () => {
+      const out = new PassThrough();
+      store.read(key, options).then(
+        (body) => {
+          if (body === null) out.destroy(new Error(`${key} vanished while being copied`));
+          else pipeline(body, out).catch((error: unknown) => out.destroy(error as Error));
+        },
+        (error: unknown) => out.destroy(error as Error),
+      );
+      return out;
+    },
+  };
+}
+
+/** Deletes many keys, in batches when the store supports it. Idempotent. */
+export async function deleteObjects(
+  store: Store,
+  keys: readonly string[],
+  options: CallOptions = {},
+): Promise<void> {
+  if (keys.length === 0) return;
+  if (store.deleteMany) return store.deleteMany(keys, options);
+  await mapLimit(keys, FALLBACK_CONCURRENCY, (key) => store.delete(key, options), options.signal);
+}
+
+/** Writes many objects, in one registration when the store supports it. */
+export async function writeObjects(
+  store: Store,
+  items: readonly WriteItem[],
+  options: WriteOptions = {},
+): Promise<WriteResult[]> {
+  if (items.length === 0) return [];
+  if (store.writeMany) return store.writeMany(items, options);
+  return mapLimit(
+    items,
+    FALLBACK_CONCURRENCY,
+    (item) => store.write(item.key, item.source, options),
+    options.signal,
+  );
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects and stops new work. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      signal?.throwIfAborted();
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T, index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
