@@ -30,7 +30,7 @@ export function normalizeCompilerVersion(value: string): string {
  */
 export function parseCompilerVersionOutput(output: string): string | null {
   for (const line of output.split(/\r?\n/)) {
-    if (/compiler/i.test(line) || /^\s*\d/.test(line)) {
+    if (/compiler|neuronx/i.test(line) || /^\s*\d/.test(line)) {
       const match = VERSION_IN_TEXT.exec(line);
       if (match) return match[1] as string;
     }
