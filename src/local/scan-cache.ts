@@ -66,6 +66,10 @@ export interface ScanCacheOptions {
   usage?: boolean;
   /** Entries read in parallel. Default 64. */
   concurrency?: number;
+  /** Read only this compiler-version dir (e.g. `neuronxcc-2.21.33363.0+82129205`). */
+  onlyVersionDir?: string;
+  /** Read only entries with these names. */
+  onlyModules?: ReadonlySet<string>;
   signal?: AbortSignal;
   fs?: LocalFs;
 }
@@ -113,6 +117,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
       continue;
     }
     if (!item.name.startsWith(VERSION_DIR_PREFIX)) continue;
+    if (options.onlyVersionDir !== undefined && item.name !== options.onlyVersionDir) continue;
     const kind = await direntKind(fs, cacheDir, item);
     if (kind === "symlink") {
       scan.problems.push(symlinkProblem(path.join(cacheDir, item.name)));
@@ -140,6 +145,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
         continue;
       }
       if (!item.name.startsWith("MODULE_")) continue;
+      if (options.onlyModules !== undefined && !options.onlyModules.has(item.name)) continue;
       const kind = await direntKind(fs, versionPath, item);
       if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(versionPath, item.name)));
       else if (kind === "dir") candidates.push({ versionDir, name: item.name });
