@@ -223,13 +223,20 @@ async function readEntryOnce(
       const needStat = sizes || item.name === "model.neff";
       if (!needStat) return;
       try {
+        // Sizes are added only after each await: `total += await x` would read a stale total.
         if (item.isDirectory()) {
-          if (sizes) entry.sizeBytes += await treeSize(fs, itemPath);
+          if (sizes) {
+            const subtree = await treeSize(fs, itemPath);
+            entry.sizeBytes += subtree;
+          }
           return;
         }
         const stat = await fs.lstat(itemPath);
         if (stat.isDirectory()) {
-          if (sizes) entry.sizeBytes += await treeSize(fs, itemPath);
+          if (sizes) {
+            const subtree = await treeSize(fs, itemPath);
+            entry.sizeBytes += subtree;
+          }
           return;
         }
         if (sizes) entry.sizeBytes += stat.size;
@@ -268,12 +275,9 @@ export async function treeSize(fs: LocalFs, dir: string): Promise<number> {
     items.map(async (item) => {
       const itemPath = path.join(dir, item.name);
       try {
-        if (item.isDirectory()) {
-          total += await treeSize(fs, itemPath);
-          return;
-        }
-        const stat = await fs.lstat(itemPath);
-        total += stat.isDirectory() ? await treeSize(fs, itemPath) : stat.size;
+        const stat = item.isDirectory() ? null : await fs.lstat(itemPath);
+        const size = stat === null || stat.isDirectory() ? await treeSize(fs, itemPath) : stat.size;
+        total += size;
       } catch (error) {
         if (!isVanished(error)) throw error;
       }
