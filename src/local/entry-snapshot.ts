@@ -37,7 +37,7 @@ export async function entriesChangedSince(snapshot: EntrySnapshot): Promise<stri
   await forEachConcurrent(existing, 32, async (name) => {
     try {
       const info = await lstat(join(snapshot.versionDir, name));
-      if (info.mtimeMs >= snapshot.takenAtMs) changed.push(name);
+      if (info.mtimeMs > snapshot.takenAtMs) changed.push(name);
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw error;
     }

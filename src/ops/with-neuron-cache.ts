@@ -119,7 +119,8 @@ export async function withNeuronCache<T>(
 
     if (options.readOnly) report.syncSkipped = "read-only";
     else if (!shouldPublish(value)) report.syncSkipped = "the command failed";
-    else if (report.changedEntries.length === 0 && context.exportConfig === undefined) {
+    else if (report.changedEntries.length === 0) {
+      // As optimum-neuron does: no new entries, no record either, and not one store request.
       report.syncSkipped = "nothing new";
     } else {
       try {
