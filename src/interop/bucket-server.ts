@@ -9,7 +9,7 @@ import type { Server, Socket } from "node:net";
 import { UsageError } from "../errors.ts";
 import { createBucketMethods } from "./bucket-methods.ts";
 import type { BucketMethods, OpenStoreFn } from "./bucket-methods.ts";
-import { createFrameDecoder, encodeFrame } from "./bucket-frame.ts";
+import { DEFAULT_MAX_FRAME_BYTES, createFrameDecoder, encodeFrame } from "./bucket-frame.ts";
 import { handleBucketRequest } from "./bucket-request.ts";
 
 /** Longest Unix socket path Linux accepts (sun_path is 108 bytes with the terminating NUL). */
@@ -79,6 +79,9 @@ export async function startBucketServer(options: StartBucketServerOptions): Prom
     return closing;
   };
   options.signal?.addEventListener("abort", () => void close(), { once: true });
+  // A failure of the listening socket itself (not of one connection) ends the server cleanly
+  // instead of crashing the process with an unhandled 'error' event.
+  server.on("error", () => void close());
   return { socketPath, close, closed };
 }
 
@@ -97,8 +100,9 @@ function serveConnection(
   socket.on("data", (chunk: Buffer) => {
     for (const event of decoder.push(chunk)) {
       if (event.type === "too-large") {
+        const limit = maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
         const response = {
-          error: `ValueError: request of ${event.size} bytes exceeds the ${maxFrameBytes ?? "64 MiB"} limit`,
+          error: `ValueError: a request of ${event.size} bytes exceeds the limit of ${limit} bytes`,
         };
         queue = queue
           .then(() => {

@@ -64,6 +64,13 @@ for step in json.load(sys.stdin):
             sock.connect(SOCKET)
             sock.sendall(bytes.fromhex(step["raw"]))
         out.append(None)
+    elif "oversize" in step:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(SOCKET)
+            sock.sendall(struct.pack(">I", step["oversize"]))
+            (length,) = struct.unpack(">I", recv_exact(sock, 4))
+            response = recv_exact(sock, length).decode()
+            out.append([response, sock.recv(1) == b""])
     elif "fetch" in step:
         out.append(fetch(**step["fetch"]))
 json.dump(out, sys.stdout)
@@ -216,6 +223,16 @@ describe("bucket server (integration)", () => {
     );
     expect(pingAfter).toBe('{"status": "ok"}');
     await expect(stat(join(storeRoot, "escape"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses an oversized request with an error and closes the connection", async () => {
+    const [[response, closed]] = (await runClient([{ oversize: 0x7fffffff }, call("ping")])) as [
+      [string, boolean],
+    ];
+    expect(JSON.parse(response).error).toBe(
+      "ValueError: a request of 2147483647 bytes exceeds the limit of 67108864 bytes",
+    );
+    expect(closed).toBe(true);
   });
 
   it("skips a missing remote file on download, as huggingface_hub does by default", async () => {
