@@ -130,19 +130,22 @@ export function listTree(bucket: BucketRecord, options: ListTreeOptions): TreePa
     const rest = path.slice(base.length);
     const slash = rest.indexOf("/");
     if (slash < 0) {
-      items.set(path, toFileEntry(file));
+      items.set(`f:${path}`, toFileEntry(file));
       continue;
     }
     const dir = base + rest.slice(0, slash);
-    const existing = items.get(dir);
+    // Keyed by type too: an object store can hold both a file "x" and files below "x/".
+    const existing = items.get(`d:${dir}`);
     const uploadedAt = new Date(file.uploadedAt).toISOString();
-    if (existing === undefined) items.set(dir, { type: "directory", path: dir, uploadedAt });
+    if (existing === undefined) items.set(`d:${dir}`, { type: "directory", path: dir, uploadedAt });
     else if (existing.type === "directory" && uploadedAt > existing.uploadedAt)
       existing.uploadedAt = uploadedAt;
   }
   const ordered = [...items.values()]
     .filter((entry) => after === null || entry.path > after)
-    .sort((a, b) => compareStrings(a.path, b.path));
+    .sort(
+      (a, b) => compareStrings(a.path, b.path) || (a.type === b.type ? 0 : a.type === "directory" ? -1 : 1),
+    );
   const entries = ordered.slice(0, limit);
   const last = entries.at(-1);
   return { entries, next: ordered.length > limit && last !== undefined ? last.path : null };

@@ -168,7 +168,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   });
   // Large xorb uploads on a loaded machine must not hit Node's default request timeout.
   server.requestTimeout = 0;
-  server.keepAliveTimeout = 5000;
+  // Clients may chunk for several seconds between two requests on one kept-alive socket; with Node's 5 s
+  // default the server can close it just as a large upload starts (ECONNRESET). Hosted services keep ~60 s.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
