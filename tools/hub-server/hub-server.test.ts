@@ -174,6 +174,8 @@ describe("hub server through @huggingface/hub", () => {
       "file:abc.txt",
     ]);
     expect(await list("", false)).toEqual(["directory:a", "directory:ab", "file:abc.txt", "file:b.txt"]);
+    const omitted = await call("/api/buckets/ns/prefix/tree");
+    expect(((await omitted.json()) as { type: string }[]).map((e) => e.type)).toEqual(Array(5).fill("file"));
     const encoded = await call("/api/buckets/ns/prefix/tree/a%2Fdeep?recursive=true");
     expect(((await encoded.json()) as { path: string }[]).map((e) => e.path)).toEqual(["a/deep/2.txt"]);
   });
@@ -339,6 +341,43 @@ describe("hub server through @huggingface/hub", () => {
       `${server.url}/transfer/xorbs/${"1".repeat(64)}?range=0-10&expires=9999999999&sig=00`,
     );
     expect(unsigned.status).toBe(403);
+  });
+
+  it("serves v1 and v2 reconstructions whose transfer URLs rebuild the file", async () => {
+    const repo = bucketRepo("recon");
+    await createRepo({ ...common, repo });
+    const bytes = randomBytes(400 * 1024);
+    await uploadFiles({ ...common, repo, files: [{ path: "r.bin", content: new Blob([bytes]) }] });
+    const [entry] = await pathsInfo({ ...common, repo, paths: ["r.bin"] });
+    const { accessToken } = (await (
+      await call("/api/buckets/ns/recon/xet-read-token", { token: READ })
+    ).json()) as {
+      accessToken: string;
+    };
+    const cas = { Authorization: `Bearer ${accessToken}` };
+    const head = await fetch(`${server.url}/v1/files/${entry?.xetHash}`, { method: "HEAD", headers: cas });
+    expect(head.headers.get("content-length")).toBe(String(bytes.length));
+    const v1 = (await (
+      await fetch(`${server.url}/v1/reconstructions/${entry?.xetHash}`, { headers: cas })
+    ).json()) as {
+      terms: { hash: string; unpacked_length: number }[];
+      fetch_info: Record<string, { url: string; url_range: { start: number; end: number } }[]>;
+    };
+    expect(v1.terms.reduce((sum, t) => sum + t.unpacked_length, 0)).toBe(bytes.length);
+    const [fetchInfo] = Object.values(v1.fetch_info)[0] ?? [];
+    const part = await fetch(fetchInfo?.url ?? "", {
+      headers: { Range: `bytes=${fetchInfo?.url_range.start}-${fetchInfo?.url_range.end}` },
+    });
+    expect(part.status).toBe(206);
+    expect((await part.arrayBuffer()).byteLength).toBe(
+      (fetchInfo?.url_range.end ?? 0) - (fetchInfo?.url_range.start ?? 0) + 1,
+    );
+    const tampered = (fetchInfo?.url ?? "").replace(/range=\d+-/, "range=1-");
+    expect((await fetch(tampered)).status).toBe(403);
+    const tooFar = await fetch(`${server.url}/v2/reconstructions/${entry?.xetHash}`, {
+      headers: { ...cas, Range: `bytes=${bytes.length}-` },
+    });
+    expect(tooFar.status).toBe(416);
   });
 
   it("injects 429 with Retry-After, 5xx, delays and dropped connections, and counts them", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createBucketRecord, putBucketFile, removeBucketFile } from "./bucket-record.ts";
 import type { BucketRecord } from "./bucket-record.ts";
 import { decodeCursor, encodeCursor, listTree } from "./list-tree.ts";
+import type { TreeCursor } from "./list-tree.ts";
 
 const bucketWith = (paths: string[]): BucketRecord => {
   const bucket = createBucketRecord("ns", "b", true, 0);
@@ -34,7 +35,7 @@ describe("listTree", () => {
     const many = bucketWith(Array.from({ length: 1234 }, (_, i) => `dir/f${String(i).padStart(5, "0")}`));
     for (const recursive of [true, false]) {
       const seen: string[] = [];
-      let after: string | null = null;
+      let after: TreeCursor | null = null;
       let pages = 0;
       do {
         const page = listTree(many, { prefix: "dir/", recursive, limit: 100, after });
@@ -65,8 +66,20 @@ describe("listTree", () => {
     expect(small.size).toBe(1);
   });
 
+  it("keeps a file that shares its path with the directory ending a page", () => {
+    const mixed = bucketWith(["x", "x/1", "y"]);
+    const first = listTree(mixed, { prefix: "", recursive: false, limit: 1, after: null });
+    expect(first.entries.map((e) => e.type)).toEqual(["directory"]);
+    const second = listTree(mixed, { prefix: "", recursive: false, limit: 1, after: first.next });
+    expect(second.entries.map((e) => `${e.type}:${e.path}`)).toEqual(["file:x"]);
+  });
+
   it("round-trips cursors and refuses foreign ones", () => {
-    expect(decodeCursor(encodeCursor("a/b c"))).toBe("a/b c");
+    expect(decodeCursor(encodeCursor({ path: "a/b c" }))).toEqual({ path: "a/b c" });
+    expect(decodeCursor(encodeCursor({ path: "d", type: "directory" }))).toEqual({
+      path: "d",
+      type: "directory",
+    });
     expect(decodeCursor("not-a-cursor")).toBeNull();
   });
 });
