@@ -62,6 +62,8 @@ export interface HfStoreOptions {
   timeoutMs?: number;
   /** Retry policy of every request. @default DEFAULT_RETRY_POLICY */
   retry?: Partial<RetryPolicy>;
+  /** Entries per tree page (the server caps it at 5000). @default 5000 */
+  listPageSize?: number;
   /** Told before each retry; for logs and tests. */
   onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
 }
@@ -165,7 +167,7 @@ export function createHfStore(options: HfStoreOptions): Store {
 
   /** Yields the raw entries of a tree listing, page after page. */
   async function* treePages(path: string, recursive: boolean, signal?: AbortSignal): AsyncGenerator<unknown> {
-    const query = `recursive=${recursive}&limit=${MAX_TREE_PAGE}`;
+    const query = `recursive=${recursive}&limit=${Math.min(options.listPageSize ?? MAX_TREE_PAGE, MAX_TREE_PAGE)}`;
     let next: string | null = `${apiPath}/tree${path === "" ? "" : `/${encodePath(path)}`}?${query}`;
     const action = `list "${path}"`;
     while (next !== null) {
@@ -191,7 +193,7 @@ export function createHfStore(options: HfStoreOptions): Store {
       if (!Array.isArray(body)) throw invalidAnswer("tree", bucket);
       yield* body;
       const link = parseLinkNext(response.headers.get("link"));
-      next = link === null ? null : new URL(link, endpoint + next).href;
+      next = link === null ? null : new URL(link, next.startsWith("http") ? next : endpoint + next).href;
     }
   }
 
@@ -378,8 +380,11 @@ export function createHfStore(options: HfStoreOptions): Store {
         treePages(path, recursive, listOptions.signal);
       // The tree route matches its prefix as a raw string, so "a" also returns "ab/…": only
       // paths below `base + "/"` are kept.
-      for (const pass of [base, under]) {
-        if (pass === under && (!listedItself || yielded > 0 || base === "")) break;
+      // A server that groups "a" itself as a directory of its parent (S3-style delimiter
+      // semantics) is asked again with the trailing slash.
+      const passes = base === "" ? [""] : [base, under];
+      for (const [index, pass] of passes.entries()) {
+        if (index > 0 && (!listedItself || yielded > 0)) break;
         for await (const raw of entries(pass)) {
           const entry = raw as { type?: unknown; path?: unknown };
           if (typeof entry.path !== "string") continue;
