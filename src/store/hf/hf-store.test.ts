@@ -183,6 +183,21 @@ describe("hf store: errors", () => {
     }
   });
 
+  it("explains a token that is not a Hugging Face token, without echoing it", async () => {
+    const odd = "not-a-hub-token-5678";
+    const base = await freshStore();
+    const name = base.url.split("/")[4] as string;
+    const store = createHfStore({
+      namespace: "ns",
+      name,
+      prefix: "",
+      env: { HF_TOKEN: odd, HF_ENDPOINT: server.url },
+    });
+    const error = await failure(store.write("k", bytes(Buffer.from("x"))));
+    expect(error.message).toContain('start with "hf_"');
+    expect(everyText(error)).not.toContain(odd);
+  });
+
   it("says how to create a missing bucket on 404", async () => {
     const store = createHfStore({
       namespace: "ns",
@@ -305,6 +320,21 @@ describe("hf store: writes", () => {
     expect(bodies.map((body) => body.trim().split("\n").length)).toEqual([1000, 1000, 100]);
   });
 
+  it("checks ifAbsent in paths-info calls of 1000 and deletes in batches of 1000", async () => {
+    const store = await freshStore();
+    const data = Buffer.from("same");
+    const items = Array.from({ length: 1200 }, (_, i) => ({ key: `d/${i}`, source: bytes(data, true) }));
+    await store.writeMany!(items.slice(0, 600));
+    server.stats.reset();
+    const results = await store.writeMany!(items, { ifAbsent: true });
+    expect(server.stats.requests("paths-info")).toBe(2);
+    expect(results.filter((result) => result.created)).toHaveLength(600);
+    server.stats.reset();
+    await store.deleteMany!(items.map((item) => item.key));
+    expect(server.stats.requests("batch")).toBe(2);
+    expect(await keys(store, "d")).toEqual([]);
+  });
+
   it("keeps an existing key with ifAbsent", async () => {
     const store = await freshStore();
     await store.write("k", bytes(Buffer.from("first")));
@@ -326,8 +356,40 @@ describe("hf store: writes", () => {
     const store = await freshStore();
     const parts = Array.from({ length: 20 }, () => randomBytes(64 * 1024));
     const whole = Buffer.concat(parts);
-    await store.write("streamed", { size: whole.length, open: () => Readable.from(parts) });
+    let progressed = 0;
+    await store.write(
+      "streamed",
+      { size: whole.length, open: () => Readable.from(parts) },
+      { onProgress: (event) => (progressed += event.bytes) },
+    );
+    expect(progressed).toBe(whole.length);
     expect((await readAll(store, "streamed"))?.equals(whole)).toBe(true);
+  });
+
+  it("writes and reads an empty file", async () => {
+    const store = await freshStore();
+    const result = await store.write("done", bytes(Buffer.alloc(0)));
+    expect(result.object.size).toBe(0);
+    expect((await readAll(store, "done"))?.length).toBe(0);
+  });
+
+  it("rejects an aborted write and registers nothing", async () => {
+    const store = await freshStore();
+    const controller = new AbortController();
+    async function* slow(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 50; i++) {
+        if (i === 3) controller.abort();
+        yield randomBytes(64 * 1024);
+      }
+    }
+    await expect(
+      store.write(
+        "k",
+        { size: 50 * 64 * 1024, open: () => Readable.from(slow()) },
+        { signal: controller.signal },
+      ),
+    ).rejects.toMatchObject({ name: "AbortError" });
+    expect(await store.stat("k")).toBeNull();
   });
 });
 
