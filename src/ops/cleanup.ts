@@ -193,7 +193,12 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
   // Leftovers of interrupted deletes are hidden already; removing them changes nothing a
   // reader can see, so it happens on every cleanup.
   await forEachConcurrent(scan.trash, concurrency, async (trashPath) => {
-    const size = await treeSize(fs, trashPath).catch(() => 0);
+    let size = 0;
+    try {
+      size = treeSize(fs, trashPath);
+    } catch {
+      // Unreadable trash still gets removed; its size is just not counted.
+    }
     if (!dryRun) {
       try {
         await fs.rm(trashPath, { recursive: true, force: true });
@@ -211,7 +216,7 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
     const versionPath = path.join(cacheDir, versionDir);
     let size: number;
     try {
-      size = await treeSize(fs, versionPath);
+      size = treeSize(fs, versionPath);
       if (!dryRun) await removeDirAtomically(versionPath, { fs });
     } catch (error) {
       result.errors.push(failure(versionPath, error));
@@ -270,13 +275,13 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
 async function wipe(fs: LocalFs, cacheDir: string, result: CleanupResult): Promise<CleanupResult> {
   let size: number;
   try {
-    const root = await fs.lstat(cacheDir);
+    const root = fs.lstatSync(cacheDir);
     if (!root.isDirectory()) {
       throw new UsageError(`The cache path ${cacheDir} is not a directory.`, {
         hint: "Pass --cache-dir DIR with the compile cache directory.",
       });
     }
-    size = await treeSize(fs, cacheDir);
+    size = treeSize(fs, cacheDir);
   } catch (error) {
     if (errorCode(error) === "ENOENT") return result;
     throw error;
@@ -286,7 +291,7 @@ async function wipe(fs: LocalFs, cacheDir: string, result: CleanupResult): Promi
       await removeDirAtomically(cacheDir, { fs });
     } catch {
       // The root cannot move (a mount point, or its parent is read-only): empty it instead.
-      const children = await fs.readdir(cacheDir, { withFileTypes: true });
+      const children = fs.readdirTypedSync(cacheDir);
       for (const child of children) {
         const childPath = path.join(cacheDir, child.name);
         try {
