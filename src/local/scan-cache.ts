@@ -63,6 +63,10 @@ export interface ScanCacheOptions {
   sizes?: boolean;
   /** Read last-use times (`lastUsedMs`). Default false. */
   usage?: boolean;
+  /** Read only this compiler-version dir (e.g. `neuronxcc-2.21.33363.0+82129205`). */
+  onlyVersionDir?: string;
+  /** Read only entries with these names. */
+  onlyModules?: ReadonlySet<string>;
   signal?: AbortSignal;
   fs?: LocalFs;
 }
@@ -112,6 +116,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
       continue;
     }
     if (!item.name.startsWith(VERSION_DIR_PREFIX)) continue;
+    if (options.onlyVersionDir !== undefined && item.name !== options.onlyVersionDir) continue;
     const kind = direntKind(fs, cacheDir, item);
     if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(cacheDir, item.name)));
     else if (kind === "dir") versionDirs.push(item.name);
@@ -136,6 +141,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
         continue;
       }
       if (!item.name.startsWith("MODULE_")) continue;
+      if (options.onlyModules !== undefined && !options.onlyModules.has(item.name)) continue;
       const kind = direntKind(fs, versionPath, item);
       if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(versionPath, item.name)));
       else if (kind === "dir") names.push(item.name);
