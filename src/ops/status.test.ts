@@ -157,7 +157,9 @@ describe("status", () => {
     });
     expect(result.cacheDir).toBeNull();
     expect(result.note).toMatch(/no local cache: the compiler caches directly in S3/);
-    expect(renderStatus(result)).toMatch(/No local compile cache/);
+    expect(renderStatus(result)).toBe(
+      "No local cache: the compiler caches directly in S3 (NEURON_COMPILE_CACHE_URL=s3://bucket/p).",
+    );
   });
 
   it("resolves the cache dir from NEURON_CC_FLAGS and names the source", async () => {
