@@ -87,15 +87,25 @@ describe("hub server through @huggingface/hub", () => {
     expect(slice.equals(big.subarray(3 * MiB + 17, 7 * MiB + 5))).toBe(true);
   });
 
-  it("uploads and downloads a 100 MiB file byte-identically", { timeout: 300_000 }, async () => {
-    const repo = bucketRepo("large");
-    await createRepo({ ...common, repo });
-    const bytes = randomBytes(100 * MiB);
-    await uploadFiles({ ...common, repo, files: [{ path: "large.bin", content: new Blob([bytes]) }] });
-    const got = await download("large", "large.bin");
-    expect(got?.length).toBe(bytes.length);
-    expect(sha256(got ?? Buffer.alloc(0))).toBe(sha256(bytes));
-  });
+  it(
+    "uploads and downloads a 100 MiB file byte-identically and re-uploads it for free",
+    { timeout: 300_000 },
+    async () => {
+      const repo = bucketRepo("large");
+      await createRepo({ ...common, repo });
+      const bytes = randomBytes(100 * MiB);
+      await uploadFiles({ ...common, repo, files: [{ path: "large.bin", content: new Blob([bytes]) }] });
+      const got = await download("large", "large.bin");
+      expect(got?.length).toBe(bytes.length);
+      expect(sha256(got ?? Buffer.alloc(0))).toBe(sha256(bytes));
+
+      // The file spans two xorbs; one dedup query must cover both, so nothing is sent again.
+      const before = server.stats.uploads();
+      await uploadFiles({ ...common, repo, files: [{ path: "copy.bin", content: new Blob([bytes]) }] });
+      expect(server.stats.uploads().xorbUploads).toBe(before.xorbUploads);
+      expect(server.stats.uploads().xorbBytesInserted).toBe(before.xorbBytesInserted);
+    },
+  );
 
   it("stores no new xorb when the same content is uploaded again", async () => {
     const repo = bucketRepo("dedup");
