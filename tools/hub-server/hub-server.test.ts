@@ -411,7 +411,17 @@ describe("hub server through @huggingface/hub", () => {
     await expect(call("/buckets/ns/faults/resolve/anything")).rejects.toThrow();
     expect((await call("/api/buckets/ns")).status).toBe(200);
 
-    expect(server.faults.injected()).toBeGreaterThanOrEqual(5);
+    server.faults.add({ route: "batch", kind: "status", status: 503, times: 1 });
+    const bigBody = await call("/api/buckets/ns/faults/batch", {
+      method: "POST",
+      body: Buffer.alloc(4 * MiB, 10),
+    });
+    expect(bigBody.status).toBe(503);
+    server.faults.add({ route: "cas-xorb", kind: "status", status: 500, times: 1 });
+    const files = [{ path: "f.bin", content: new Blob([randomBytes(1000)]) }];
+    await expect(uploadFiles({ ...common, repo: bucketRepo("faults"), files })).rejects.toThrow(/500/);
+
+    expect(server.faults.injected()).toBeGreaterThanOrEqual(7);
     expect(server.stats.requests("tree")).toBe(2);
     const faulted = server.stats.log().filter((entry) => entry.fault !== undefined);
     expect(faulted.map((e) => [e.route, e.fault, e.status])).toEqual([
@@ -420,6 +430,8 @@ describe("hub server through @huggingface/hub", () => {
       ["bucket-info", "status", 500],
       ["resolve", "drop", 0],
       ["bucket-list", "delay", 200],
+      ["batch", "status", 503],
+      ["cas-xorb", "status", 500],
     ]);
     server.faults.clear();
   });
