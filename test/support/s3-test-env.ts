@@ -4,6 +4,7 @@
  * (CI=true), where a missing server is a failure: those tests must run there.
  */
 import { randomBytes } from "node:crypto";
+import type * as S3Sdk from "@aws-sdk/client-s3";
 import { describe, it } from "vitest";
 
 export interface S3TestEnv {
@@ -97,8 +98,8 @@ export function testBucketName(): string {
 
 /** Empties (objects and unfinished uploads) and deletes a bucket; a missing bucket is fine. */
 export async function emptyAndRemoveBucket(
-  client: import("@aws-sdk/client-s3").S3Client,
-  sdk: typeof import("@aws-sdk/client-s3"),
+  client: S3Sdk.S3Client,
+  sdk: typeof S3Sdk,
   bucket: string,
 ): Promise<void> {
   try {

@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bytesSource, collect, deterministicSource, readAll } from "../../../test/contract/store-contract.ts";
 import {
