@@ -19,4 +19,8 @@ runStoreContract({
   name: "hf",
   create: async (prefix) => open(prefix),
   createUncreated: async () => ({ store: open("", randomTestPrefix()), cleanup: async () => {} }),
+  unsupported: {
+    "large-object":
+      "the Xet upload of @huggingface/hub 2.17.5 fills whole 64 MiB xorbs in memory: +250-330 MiB RSS for 256 MiB, bounded (1 GiB: +390 MiB); this in-process test server also keeps the bytes in memory",
+  },
 });
