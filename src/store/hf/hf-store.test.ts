@@ -198,6 +198,20 @@ describe("hf store: errors", () => {
     expect(everyText(error)).not.toContain(odd);
   });
 
+  it("never echoes a token that no HTTP header can carry", async () => {
+    const broken = "hf_first_half\u0000second_half_secret";
+    const store = createHfStore({
+      namespace: "ns",
+      name: "b",
+      prefix: "",
+      env: { HF_TOKEN: broken, HF_ENDPOINT: server.url },
+      retry: { maxAttempts: 1 },
+    });
+    const error = await failure(store.stat("k"));
+    expect(everyText(error)).not.toContain("first_half");
+    expect(everyText(error)).not.toContain("second_half_secret");
+  });
+
   it("says how to create a missing bucket on 404", async () => {
     const store = createHfStore({
       namespace: "ns",
