@@ -11,15 +11,11 @@ export async function xetFileHash(bytes: AsyncIterable<Uint8Array>): Promise<str
   const xet = await import("@huggingface/xetchunk-wasm");
   const chunker = xet.createChunker();
   const chunks: Array<{ hash: Uint8Array; length: number }> = [];
-  // The chunker may reuse the memory behind a returned hash: keep copies.
-  const keep = (chunk: { hash: Uint8Array; length: number }): void => {
-    chunks.push({ hash: chunk.hash.slice(), length: chunk.length });
-  };
   for await (const piece of bytes) {
-    if (piece.length > 0) xet.nextBlock(chunker, piece).forEach(keep);
+    if (piece.length > 0) chunks.push(...xet.nextBlock(chunker, piece));
   }
   const last = xet.finalize(chunker);
-  if (last !== null) keep(last);
+  if (last !== null) chunks.push(last);
   if (chunks.length === 0) return "0".repeat(64);
   return xet.hashToHex(xet.fileHash(chunks));
 }
