@@ -49,7 +49,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     try {
       return await fn(attempt);
     } catch (error) {
-      if (options.signal?.aborted) throw error;
+      options.signal?.throwIfAborted();
       const decision = options.classify(error);
       if (!decision.retry || attempt >= policy.maxAttempts) throw error;
       const delayMs = retryDelayMs(attempt, policy, decision.retryAfterMs, options.random ?? Math.random);
@@ -70,7 +70,7 @@ export function retryDelayMs(
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
   if (retryAfterMs === undefined) return jittered;
-  return Math.min(Math.max(retryAfterMs, jittered), policy.maxTotalMs);
+  return Math.max(retryAfterMs, jittered);
 }
 
 /** Parses an HTTP `Retry-After` (seconds or an HTTP date) into milliseconds from `now`. */

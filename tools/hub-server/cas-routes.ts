@@ -11,6 +11,7 @@ import type { Route, RouteContext } from "./router.ts";
 import type { ServerDeps } from "./server-deps.ts";
 import { ShardVerificationError, verifyShard } from "./verify-shard.ts";
 import { isHashHex } from "./xet-hash.ts";
+import type { XorbRecord } from "./create-storage.ts";
 
 const HASH = "([0-9a-fA-F]{64})";
 const PREFIX = "([^/]+)";
@@ -39,9 +40,29 @@ const drain = async (context: RouteContext): Promise<void> => {
 const sign = (secret: Uint8Array, hash: string, start: number, end: number, expires: number): string =>
   createHmac("sha256", secret).update(`${hash}:${start}-${end}:${expires}`).digest("hex");
 
+/** Caps the chunk entries of one dedup answer (48 bytes each), keeping it far below the 64 MiB shard limit. */
+const MAX_DEDUP_CHUNK_ENTRIES = 200_000;
+
 /** Creates the Xet CAS endpoints. */
 export function createCasRoutes(deps: ServerDeps): Route[] {
   const { storage, hasher, recorder } = deps;
+
+  // The real CAS answers a dedup query with the shard the chunk was registered in, so one query can cover
+  // a whole multi-xorb file. Here: the matched xorb plus the xorbs of every file that uses it.
+  const relatedXorbs = (first: XorbRecord): XorbRecord[] => {
+    const out = new Map<string, XorbRecord>([[first.hash, first]]);
+    let entries = first.chunks.length;
+    for (const fileHash of storage.filesUsingXorb(first.hash)) {
+      for (const term of storage.getFile(fileHash)?.terms ?? []) {
+        const xorb = storage.getXorb(term.xorb);
+        if (xorb === undefined || out.has(xorb.hash)) continue;
+        if (entries + xorb.chunks.length > MAX_DEDUP_CHUNK_ENTRIES) return [...out.values()];
+        out.set(xorb.hash, xorb);
+        entries += xorb.chunks.length;
+      }
+    }
+    return [...out.values()];
+  };
 
   const xorbUpload: Route = {
     name: "cas-xorb",
@@ -125,7 +146,7 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
       const xorb = found === undefined ? undefined : storage.getXorb(found.xorb);
       if (xorb === undefined) throw new HttpError(404, "No xorb holds this chunk", "ChunkNotFound");
       recorder.count("dedupHits");
-      const shard = buildDedupShard(xorb, Math.floor(deps.now() / 1000));
+      const shard = buildDedupShard(relatedXorbs(xorb), Math.floor(deps.now() / 1000));
       context.res.writeHead(200, {
         "Content-Type": "application/octet-stream",
         "Content-Length": shard.length,
@@ -146,10 +167,10 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
     },
   };
 
-  const reconstruction: Route = {
+  const reconstruction = (version: 1 | 2): Route => ({
     name: "cas-reconstruction",
     methods: ["GET"],
-    pattern: new RegExp(`^/v2/reconstructions/${HASH}$`),
+    pattern: new RegExp(`^/v${version}/reconstructions/${HASH}$`),
     async handle(context) {
       requireCas(deps, context, "read");
       const hash = (context.params[0] as string).toLowerCase();
@@ -168,46 +189,46 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
           ? { offsetIntoFirstRange: 0, terms: [] }
           : planReconstruction(file, storage.getXorb, start, end);
       const expires = Math.floor(deps.now() / 1000) + deps.transferUrlTtlSeconds;
-      const xorbs: Record<
+      // One single-descriptor fetch per distinct chunk range: each needs its own URL (the JS client plans one
+      // fetch per URL) and a descriptor that covers the whole term.
+      const fetches = new Map<
         string,
-        {
-          url: string;
-          ranges: { chunks: { start: number; end: number }; bytes: { start: number; end: number } }[];
-        }[]
-      > = {};
+        { xorb: string; chunks: [number, number]; bytes: [number, number]; url: string }
+      >();
       for (const term of plan.terms) {
-        const entries = (xorbs[term.xorb] ??= []);
+        const key = `${term.xorb}:${term.chunkStart}:${term.chunkEnd}`;
+        if (fetches.has(key)) continue;
         const last = term.byteEnd - 1;
-        // One single-descriptor entry per distinct chunk range: each needs its own URL (the client plans one
-        // fetch per URL) and a descriptor that covers the whole term.
-        if (
-          entries.some(
-            (e) => e.ranges[0]?.chunks.start === term.chunkStart && e.ranges[0]?.chunks.end === term.chunkEnd,
-          )
-        )
-          continue;
         const signature = sign(deps.urlSecret, term.xorb, term.byteStart, last, expires);
-        entries.push({
+        fetches.set(key, {
+          xorb: term.xorb,
+          chunks: [term.chunkStart, term.chunkEnd],
+          bytes: [term.byteStart, last],
           url: `${context.baseUrl}${TRANSFER_PATH}/${term.xorb}?range=${term.byteStart}-${last}&expires=${expires}&sig=${signature}`,
-          ranges: [
-            {
-              chunks: { start: term.chunkStart, end: term.chunkEnd },
-              bytes: { start: term.byteStart, end: last },
-            },
-          ],
         });
+      }
+      const terms = plan.terms.map((t) => ({
+        hash: t.xorb,
+        unpacked_length: t.unpackedLength,
+        range: { start: t.chunkStart, end: t.chunkEnd },
+      }));
+      const byXorb: Record<string, unknown[]> = {};
+      for (const f of fetches.values()) {
+        const chunks = { start: f.chunks[0], end: f.chunks[1] };
+        const bytes = { start: f.bytes[0], end: f.bytes[1] };
+        (byXorb[f.xorb] ??= []).push(
+          version === 2
+            ? { url: f.url, ranges: [{ chunks, bytes }] }
+            : { range: chunks, url: f.url, url_range: bytes },
+        );
       }
       sendJson(context.res, 200, {
         offset_into_first_range: plan.offsetIntoFirstRange,
-        terms: plan.terms.map((t) => ({
-          hash: t.xorb,
-          unpacked_length: t.unpackedLength,
-          range: { start: t.chunkStart, end: t.chunkEnd },
-        })),
-        xorbs,
+        terms,
+        ...(version === 2 ? { xorbs: byXorb } : { fetch_info: byXorb }),
       });
     },
-  };
+  });
 
   const transfer: Route = {
     name: "cas-transfer",
@@ -265,5 +286,5 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
     },
   };
 
-  return [xorbUpload, shardUpload, dedupQuery, fileInfo, reconstruction, transfer];
+  return [xorbUpload, shardUpload, dedupQuery, fileInfo, reconstruction(2), reconstruction(1), transfer];
 }

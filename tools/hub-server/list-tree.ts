@@ -31,15 +31,21 @@ export interface ListTreeOptions {
   prefix: string;
   recursive: boolean;
   limit: number;
-  /** Path of the last entry of the previous page, from the decoded cursor. */
-  after: string | null;
+  /** Last entry of the previous page, from the decoded cursor. */
+  after: TreeCursor | null;
+}
+
+/** Where a page ends: the last entry's path, and "directory" when that entry was one. */
+export interface TreeCursor {
+  path: string;
+  type?: "directory";
 }
 
 /** One page of a listing. */
 export interface TreePage {
   entries: TreeEntry[];
-  /** Path to continue after, or null on the last page. */
-  next: string | null;
+  /** Where to continue, or null on the last page. */
+  next: TreeCursor | null;
 }
 
 /** Serializes a bucket file the way tree and paths-info return it. */
@@ -56,27 +62,32 @@ export function toFileEntry(file: BucketFile): TreeFileEntry {
   return entry;
 }
 
-/** Opaque cursor: base64 of `{"path": last}`, the shape the real service uses. */
-export function encodeCursor(path: string): string {
-  return Buffer.from(JSON.stringify({ path }), "utf8").toString("base64");
+/**
+ * Opaque cursor: base64 of `{"path": last}`, the shape the real service uses, plus `"type":"directory"`
+ * when a non-recursive page ends on a directory (a file may share its path).
+ */
+export function encodeCursor(cursor: TreeCursor): string {
+  return Buffer.from(JSON.stringify(cursor), "utf8").toString("base64");
 }
 
 /** Decodes a cursor; null when it is not one of ours. */
-export function decodeCursor(cursor: string): string | null {
+export function decodeCursor(cursor: string): TreeCursor | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64").toString("utf8"));
-    if (
-      typeof value === "object" &&
-      value !== null &&
-      typeof (value as { path?: unknown }).path === "string"
-    ) {
-      return (value as { path: string }).path;
+    if (typeof value === "object" && value !== null) {
+      const { path, type } = value as { path?: unknown; type?: unknown };
+      if (typeof path === "string") return type === "directory" ? { path, type } : { path };
     }
   } catch {
     // fall through
   }
   return null;
 }
+
+const isAfter = (entry: TreeEntry, cursor: TreeCursor | null): boolean =>
+  cursor === null ||
+  entry.path > cursor.path ||
+  (entry.path === cursor.path && cursor.type === "directory" && entry.type === "file");
 
 const lowerBound = (sorted: readonly string[], value: string): number => {
   let lo = 0;
@@ -103,17 +114,18 @@ export function listTree(bucket: BucketRecord, options: ListTreeOptions): TreePa
   const { prefix, recursive, limit, after } = options;
   const paths = sortedBucketPaths(bucket);
   if (recursive) {
-    const start = after !== null && after >= prefix ? lowerBound(paths, after) : lowerBound(paths, prefix);
+    const start =
+      after !== null && after.path >= prefix ? lowerBound(paths, after.path) : lowerBound(paths, prefix);
     const entries: TreeEntry[] = [];
     for (let i = start; i < paths.length && entries.length < limit; i++) {
       const path = paths[i] as string;
       if (!path.startsWith(prefix)) break;
-      if (after !== null && path <= after) continue;
+      if (after !== null && path <= after.path) continue;
       entries.push(toFileEntry(bucket.files.get(path) as BucketFile));
     }
     const last = entries.at(-1);
     const more = last !== undefined && entries.length === limit && hasPathAfter(paths, prefix, last.path);
-    return { entries, next: more ? (last?.path ?? null) : null };
+    return { entries, next: more && last !== undefined ? { path: last.path } : null };
   }
 
   const parent = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
@@ -130,22 +142,29 @@ export function listTree(bucket: BucketRecord, options: ListTreeOptions): TreePa
     const rest = path.slice(base.length);
     const slash = rest.indexOf("/");
     if (slash < 0) {
-      items.set(path, toFileEntry(file));
+      items.set(`f:${path}`, toFileEntry(file));
       continue;
     }
     const dir = base + rest.slice(0, slash);
-    const existing = items.get(dir);
+    // Keyed by type too: an object store can hold both a file "x" and files below "x/".
+    const existing = items.get(`d:${dir}`);
     const uploadedAt = new Date(file.uploadedAt).toISOString();
-    if (existing === undefined) items.set(dir, { type: "directory", path: dir, uploadedAt });
+    if (existing === undefined) items.set(`d:${dir}`, { type: "directory", path: dir, uploadedAt });
     else if (existing.type === "directory" && uploadedAt > existing.uploadedAt)
       existing.uploadedAt = uploadedAt;
   }
   const ordered = [...items.values()]
-    .filter((entry) => after === null || entry.path > after)
-    .sort((a, b) => compareStrings(a.path, b.path));
+    .filter((entry) => isAfter(entry, after))
+    .sort(
+      (a, b) => compareStrings(a.path, b.path) || (a.type === b.type ? 0 : a.type === "directory" ? -1 : 1),
+    );
   const entries = ordered.slice(0, limit);
   const last = entries.at(-1);
-  return { entries, next: ordered.length > limit && last !== undefined ? last.path : null };
+  if (ordered.length <= limit || last === undefined) return { entries, next: null };
+  return {
+    entries,
+    next: last.type === "directory" ? { path: last.path, type: "directory" } : { path: last.path },
+  };
 }
 
 const hasPathAfter = (paths: readonly string[], prefix: string, last: string): boolean => {

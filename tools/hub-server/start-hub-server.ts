@@ -137,8 +137,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
           headers["Retry-After"] = String(injected.action.retryAfter);
           if (injected.action.status === 429) headers.RateLimit = `"api";r=0;t=${injected.action.retryAfter}`;
         }
-        // Unread request bodies stay unread; the connection closes so the client is not confused.
-        headers.Connection = "close";
+        // The body is read and dropped first: answering mid-upload would make the client see a reset
+        // instead of the status it is meant to handle.
+        req.resume();
+        if (!req.readableEnded) await new Promise((resolve) => req.once("end", resolve));
         sendError(
           res,
           injected.action.status,
@@ -168,7 +170,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   });
   // Large xorb uploads on a loaded machine must not hit Node's default request timeout.
   server.requestTimeout = 0;
-  server.keepAliveTimeout = 5000;
+  // Clients may chunk for several seconds between two requests on one kept-alive socket; with Node's 5 s
+  // default the server can close it just as a large upload starts (ECONNRESET). Hosted services keep ~60 s.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {

@@ -1,0 +1,28 @@
+/**
+ * The command table: flags to options, lazy imports of the operations (start-up time counts:
+ * `exec` with nothing to do must stay well under 200 ms), and which renderer says the result.
+ */
+import { BUCKET_SERVER_COMMAND } from "./bucket-server-command.ts";
+import { CLEANUP_COMMAND } from "./cleanup-command.ts";
+import type { CommandSpec } from "./command-spec.ts";
+import { CREATE_COMMAND } from "./create-command.ts";
+import { EXEC_COMMAND } from "./exec-command.ts";
+import { FETCH_COMMAND } from "./fetch-command.ts";
+import { LOOKUP_COMMAND } from "./lookup-command.ts";
+import { LS_COMMAND } from "./ls-command.ts";
+import { SET_COMMAND } from "./set-command.ts";
+import { STATUS_COMMAND } from "./status-command.ts";
+import { SYNC_COMMAND } from "./sync-command.ts";
+
+export const COMMANDS: readonly CommandSpec[] = [
+  STATUS_COMMAND,
+  CLEANUP_COMMAND,
+  FETCH_COMMAND,
+  SYNC_COMMAND,
+  LOOKUP_COMMAND,
+  EXEC_COMMAND,
+  LS_COMMAND,
+  SET_COMMAND,
+  CREATE_COMMAND,
+  BUCKET_SERVER_COMMAND,
+];

@@ -1,0 +1,144 @@
+/**
+ * The CLI entry: parses the command line, runs one command, renders its result (human or
+ * `--json`), and is the one place that sets the exit code.
+ */
+import { readFileSync } from "node:fs";
+import type { Writable } from "node:stream";
+import { UsageError } from "../errors.ts";
+import type { CommandSpec } from "./command-spec.ts";
+import { COMMANDS } from "./commands.ts";
+import type { CliContext, Env, Logger } from "./context.ts";
+import { parseCommandLine } from "./parse-command-line.ts";
+import { createRedactor } from "./redact.ts";
+import { describeError, renderError } from "./render/error.ts";
+import { renderCommandHelp, renderMainHelp } from "./render/help.ts";
+import { renderJson, renderJsonError } from "./render/json.ts";
+
+export interface CliIo {
+  argv: readonly string[];
+  env: Env;
+  cwd: string;
+  stdout: Writable;
+  stderr: Writable;
+  interactive: boolean;
+  /** Process signals arrive through this; tests drive it directly. */
+  onSignal?: (listener: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/** Runs one command line and resolves to its exit code. Never throws. */
+export async function runCli(io: CliIo): Promise<number> {
+  const redact = createRedactor(io.env);
+  const write = (stream: Writable, text: string): void => {
+    stream.write(`${redact(text)}\n`);
+  };
+  const [name, ...args] = io.argv;
+  const wantsJson = args.includes("--json");
+  const verbose = args.includes("--verbose") || args.includes("-v") || io.env.NEFF_CACHE_DEBUG === "1";
+
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    write(io.stdout, renderMainHelp(COMMANDS, packageVersion()));
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    write(io.stdout, packageVersion());
+    return 0;
+  }
+
+  const controller = new AbortController();
+  let trap: ((signal: NodeJS.Signals) => void) | undefined;
+  const removeSignalListener = io.onSignal?.((signal) => {
+    if (trap) trap(signal);
+    else controller.abort(Object.assign(new Error(`Interrupted by ${signal}.`), { name: "AbortError" }));
+  });
+  const log: Logger = {
+    info: (message) => write(io.stderr, message),
+    warn: (message) => write(io.stderr, `warning: ${message}`),
+    debug: (message) => {
+      if (verbose) write(io.stderr, `debug: ${message}`);
+    },
+  };
+  const context: CliContext = {
+    env: io.env,
+    cwd: io.cwd,
+    signal: controller.signal,
+    stderr: io.stderr,
+    interactive: io.interactive,
+    log,
+    trapSignals: (handler) => {
+      trap = handler;
+      return () => {
+        if (trap === handler) trap = undefined;
+      };
+    },
+  };
+
+  try {
+    const command = findCommand(name);
+    const input = parseCommandLine(command, args);
+    if (input.values.help === true) {
+      write(io.stdout, renderCommandHelp(command));
+      return 0;
+    }
+    const outcome = await command.run(input, context);
+    if (input.json) write(io.stdout, renderJson(outcome.data, redact));
+    else write(outcome.humanStream === "stderr" ? io.stderr : io.stdout, outcome.human());
+    return outcome.exitCode ?? 0;
+  } catch (error) {
+    const described = describeError(error);
+    const stack = verbose && error instanceof Error ? error.stack : undefined;
+    write(io.stderr, renderError(described, stack));
+    if (wantsJson) write(io.stdout, renderJsonError(described, redact));
+    return described.exitCode;
+  } finally {
+    removeSignalListener?.();
+  }
+}
+
+function findCommand(name: string): CommandSpec {
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (command) return command;
+  throw new UsageError(`Unknown command ${JSON.stringify(name)}.`, {
+    hint: `Commands: ${COMMANDS.map((candidate) => candidate.name).join(", ")}. See: neff-cache --help`,
+  });
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+// --- process entry ---
+
+function onProcessSignal(listener: (signal: NodeJS.Signals) => void): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count += 1;
+    // A second Ctrl-C while a command is still winding down means "now".
+    if (count > 1 && signal === "SIGINT") process.exit(130);
+    listener(signal);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith("/cli/main.js");
+if (isEntry || process.env.NEFF_CACHE_CLI_ENTRY === "1") {
+  const code = await runCli({
+    argv: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    interactive: process.stderr.isTTY === true,
+    onSignal: onProcessSignal,
+  });
+  // Exit once stdout has drained: a piped `--json` document must arrive whole, and open
+  // keep-alive sockets must not hold the process.
+  process.stdout.write("", () => process.exit(code));
+}

@@ -1,0 +1,59 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { UsageError } from "../errors.ts";
+
+export interface RunCommandOptions {
+  command: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /**
+   * Installs a handler for SIGINT/SIGTERM received by this process; the child gets them
+   * instead of this process dying first. Returns the function that removes it.
+   */
+  trapSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+export interface RunCommandResult {
+  /** The child's exit code; 128 + n when a signal n ended it (as shells report it). */
+  exitCode: number;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+}
+
+/** Runs a command with inherited stdio and resolves when it ends. Fails only when it cannot start. */
+export async function runCommand(options: RunCommandOptions): Promise<RunCommandResult> {
+  const [file, ...args] = options.command;
+  if (file === undefined || file === "") throw new UsageError("No command to run.");
+  const started = performance.now();
+  const child = spawn(file, args, {
+    stdio: "inherit",
+    env: options.env as NodeJS.ProcessEnv,
+    cwd: options.cwd,
+  });
+  const release = options.trapSignals?.((signal) => {
+    // The terminal already sent SIGINT to the whole foreground group; forwarding keeps
+    // SIGTERM (from a job scheduler) working too. Delivering twice to a child is harmless.
+    if (child.exitCode === null) child.kill(signal);
+  });
+  try {
+    return await new Promise<RunCommandResult>((resolve, reject) => {
+      child.once("error", (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === "ENOENT"
+            ? new UsageError(`Command not found: ${file}.`, {
+                hint: "Check the command after `--` and your PATH.",
+              })
+            : error.code === "EACCES"
+              ? new UsageError(`Command is not executable: ${file}.`)
+              : error,
+        );
+      });
+      child.once("close", (code, signal) => {
+        const signalNumber = signal ? (constants.signals[signal] ?? 0) : 0;
+        resolve({ exitCode: code ?? 128 + signalNumber, signal, durationMs: performance.now() - started });
+      });
+    });
+  } finally {
+    release?.();
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs, withRetry } from "./retry.ts";
+
+describe("withRetry", () => {
+  it("retries retryable failures and returns the first success", async () => {
+    const attempts: number[] = [];
+    const result = await withRetry(
+      async (attempt) => {
+        attempts.push(attempt);
+        if (attempt < 3) throw new Error("503");
+        return "ok";
+      },
+      { classify: () => ({ retry: true }), policy: { baseDelayMs: 1 } },
+    );
+    expect(result).toBe("ok");
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it("gives up at once on a failure that is not retryable", async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw new Error("403");
+        },
+        { classify: () => ({ retry: false }) },
+      ),
+    ).rejects.toThrow("403");
+    expect(calls).toBe(1);
+  });
+
+  it("stops after maxAttempts", async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw new Error("500");
+        },
+        { classify: () => ({ retry: true }), policy: { maxAttempts: 3, baseDelayMs: 1 } },
+      ),
+    ).rejects.toThrow("500");
+    expect(calls).toBe(3);
+  });
+
+  it("does not start a retry that would pass the total time budget", async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw new Error("429");
+        },
+        { classify: () => ({ retry: true, retryAfterMs: 5_000 }), policy: { maxTotalMs: 1_000 } },
+      ),
+    ).rejects.toThrow("429");
+    expect(calls).toBe(1);
+  });
+
+  it("stops waiting when the signal aborts", async () => {
+    const controller = new AbortController();
+    const pending = withRetry(
+      async () => {
+        throw new Error("503");
+      },
+      { signal: controller.signal, classify: () => ({ retry: true, retryAfterMs: 30_000 }) },
+    );
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
+describe("retryDelayMs", () => {
+  it("grows exponentially within the jitter band and the cap", () => {
+    expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, undefined, () => 0)).toBe(100);
+    expect(retryDelayMs(3, DEFAULT_RETRY_POLICY, undefined, () => 1)).toBe(800);
+    expect(retryDelayMs(20, DEFAULT_RETRY_POLICY, undefined, () => 1)).toBe(DEFAULT_RETRY_POLICY.maxDelayMs);
+  });
+
+  it("waits at least as long as Retry-After asks", () => {
+    expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, 3_000, () => 0)).toBe(3_000);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    expect(parseRetryAfter("2")).toBe(2_000);
+    expect(
+      parseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT", Date.parse("Thu, 01 Jan 2026 00:00:00 GMT")),
+    ).toBe(10_000);
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
