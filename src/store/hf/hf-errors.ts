@@ -106,7 +106,11 @@ export function bucketMissing(context: HfErrorContext, cause?: unknown): StoreEr
 }
 
 /** The endpoint could not be reached (DNS, refused, reset, timeout) after the retries. */
-export function hfNetworkError(context: HfErrorContext, error: unknown): StoreError {
+export function hfNetworkError(
+  context: HfErrorContext,
+  error: unknown,
+  secrets: ReadonlyArray<string | undefined> = [],
+): StoreError {
   const code = networkCode(error);
   const timedOut = error instanceof Error && error.name === "TimeoutError";
   const reason = timedOut ? "timed out" : code !== undefined ? `failed with ${code}` : "failed";
@@ -117,7 +121,7 @@ export function hfNetworkError(context: HfErrorContext, error: unknown): StoreEr
       retryable: true,
       code: "E_STORE_UNREACHABLE",
       hint: `Check the network and HF_ENDPOINT (now ${context.endpoint}).`,
-      cause: redactedCause(error),
+      cause: redactedCause(error, secrets),
     },
   );
 }
