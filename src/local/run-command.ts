@@ -25,7 +25,11 @@ export async function runCommand(options: RunCommandOptions): Promise<RunCommand
   const [file, ...args] = options.command;
   if (file === undefined || file === "") throw new UsageError("No command to run.");
   const started = performance.now();
-  const child = spawn(file, args, { stdio: "inherit", env: options.env as NodeJS.ProcessEnv, cwd: options.cwd });
+  const child = spawn(file, args, {
+    stdio: "inherit",
+    env: options.env as NodeJS.ProcessEnv,
+    cwd: options.cwd,
+  });
   const release = options.trapSignals?.((signal) => {
     // The terminal already sent SIGINT to the whole foreground group; forwarding keeps
     // SIGTERM (from a job scheduler) working too. Delivering twice to a child is harmless.
@@ -36,7 +40,9 @@ export async function runCommand(options: RunCommandOptions): Promise<RunCommand
       child.once("error", (error: NodeJS.ErrnoException) => {
         reject(
           error.code === "ENOENT"
-            ? new UsageError(`Command not found: ${file}.`, { hint: "Check the command after `--` and your PATH." })
+            ? new UsageError(`Command not found: ${file}.`, {
+                hint: "Check the command after `--` and your PATH.",
+              })
             : error.code === "EACCES"
               ? new UsageError(`Command is not executable: ${file}.`)
               : error,

@@ -1,0 +1,141 @@
+/**
+ * The reverse of `cache-layout.ts`: reads a key listed from a store back into its parts, or says
+ * why the key is not ours or not safe. Fetch decides what to download from this, so hostile or
+ * unknown keys come back as a typed rejection, never as an exception.
+ */
+import { COMPILER_DIR_PREFIX, EXPORTS_DIR, isExportRecordFileName, versionProblem } from "./cache-layout.ts";
+import { entryFileProblem, entryFileRole, moduleNameProblem } from "./entry-files.ts";
+import type { EntryFileRole } from "./entry-files.ts";
+import { modelIdProblem, taskProblem } from "./model-id.ts";
+import { storeKeyProblem } from "./store-key.ts";
+
+/** A key of the layout, with its parts. */
+export type LayoutKey =
+  | {
+      area: "flat";
+      compilerVersion: string;
+      module: string;
+      file: string;
+      role: EntryFileRole;
+    }
+  | {
+      area: "model";
+      compilerVersion: string;
+      modelId: string;
+      task: string;
+      module: string;
+      file: string;
+      role: EntryFileRole;
+    }
+  | {
+      area: "record";
+      compilerVersion: string;
+      modelId: string;
+      task: string;
+      optimumNeuronVersion: string;
+      /** The 8 hex digits of the file name. */
+      hash: string;
+    };
+
+/** Why a key was refused. */
+export type LayoutKeyRejectReason =
+  /** Not under a `neuronxcc-*` dir: someone else's object. */
+  | "not-ours"
+  /** Absolute, `..`, empty segments, backslashes or control characters. */
+  | "unsafe-key"
+  | "bad-compiler-version"
+  | "bad-model-id"
+  | "bad-task"
+  | "bad-module"
+  /** A file below a sub-directory of a MODULE dir: entries are flat. */
+  | "nested-file"
+  /** `*.lock`, `model.log`, partial downloads, hidden or unsafe file names: never transferred. */
+  | "excluded-file"
+  | "bad-optimum-neuron-version"
+  | "bad-record-name"
+  /** Under a `neuronxcc-*` dir but in no known place. */
+  | "unknown-shape";
+
+/** Result of `parseLayoutKey`. */
+export type LayoutKeyParseResult =
+  { ok: true; key: LayoutKey } | { ok: false; reason: LayoutKeyRejectReason; detail: string };
+
+/** Reads `key` (relative to the store root) as a layout key, or gives the reason it is refused. */
+export function parseLayoutKey(key: string): LayoutKeyParseResult {
+  const unsafe = storeKeyProblem(key);
+  if (unsafe !== null) return reject("unsafe-key", unsafe);
+  const [head = "", ...rest] = key.split("/");
+  if (!head.startsWith(COMPILER_DIR_PREFIX)) return reject("not-ours", `"${head}" is not a neuronxcc-* dir`);
+  const compilerVersion = head.slice(COMPILER_DIR_PREFIX.length);
+  const versionIssue = versionProblem(compilerVersion);
+  if (versionIssue !== null) return reject("bad-compiler-version", `compiler version: ${versionIssue}`);
+
+  // Model ids and tasks can never be MODULE_* or "exports", so the first such segment marks
+  // where the model and task end.
+  const moduleIndex = rest.findIndex((segment) => segment.startsWith("MODULE_"));
+  const exportsIndex = rest.indexOf(EXPORTS_DIR);
+  if (moduleIndex === 0) {
+    return parseEntryFile(rest, 0, (module, file, role) => ({
+      area: "flat",
+      compilerVersion,
+      module,
+      file,
+      role,
+    }));
+  }
+  const ownerEnd = moduleIndex > 0 ? moduleIndex : exportsIndex;
+  if (ownerEnd < 0) return reject("unknown-shape", "no MODULE_* or exports segment");
+  if (ownerEnd < 2 || ownerEnd > 3) return reject("unknown-shape", "expected <model id>/<task> before it");
+  const modelId = rest.slice(0, ownerEnd - 1).join("/");
+  const task = rest[ownerEnd - 1] ?? "";
+  const modelIssue = modelIdProblem(modelId);
+  if (modelIssue !== null) return reject("bad-model-id", `model id: ${modelIssue}`);
+  const taskIssue = taskProblem(task);
+  if (taskIssue !== null) return reject("bad-task", `task: ${taskIssue}`);
+
+  if (moduleIndex > 0) {
+    return parseEntryFile(rest, moduleIndex, (module, file, role) => ({
+      area: "model",
+      compilerVersion,
+      modelId,
+      task,
+      module,
+      file,
+      role,
+    }));
+  }
+  const tail = rest.slice(exportsIndex + 1);
+  if (tail.length !== 2)
+    return reject("unknown-shape", "expected exports/<optimum-neuron version>/<hash8>.json");
+  const [optimumNeuronVersion = "", file = ""] = tail;
+  const onIssue = versionProblem(optimumNeuronVersion);
+  if (onIssue !== null) return reject("bad-optimum-neuron-version", `optimum-neuron version: ${onIssue}`);
+  if (!isExportRecordFileName(file)) return reject("bad-record-name", `"${file}" is not <8 hex digits>.json`);
+  return {
+    ok: true,
+    key: { area: "record", compilerVersion, modelId, task, optimumNeuronVersion, hash: file.slice(0, 8) },
+  };
+}
+
+// --- internal ---
+
+function reject(reason: LayoutKeyRejectReason, detail: string): LayoutKeyParseResult {
+  return { ok: false, reason, detail };
+}
+
+function parseEntryFile(
+  segments: readonly string[],
+  moduleIndex: number,
+  build: (module: string, file: string, role: EntryFileRole) => LayoutKey,
+): LayoutKeyParseResult {
+  const module = segments[moduleIndex] ?? "";
+  const moduleIssue = moduleNameProblem(module);
+  if (moduleIssue !== null) return reject("bad-module", `${module}: ${moduleIssue}`);
+  const after = segments.length - moduleIndex - 1;
+  if (after === 0) return reject("unknown-shape", "an entry dir, not a file");
+  if (after > 1) return reject("nested-file", `entries hold files only; found a sub-path below ${module}`);
+  const file = segments[moduleIndex + 1] ?? "";
+  const fileIssue = entryFileProblem(file);
+  if (fileIssue !== null) return reject("excluded-file", `${file}: ${fileIssue}`);
+  return { ok: true, key: build(module, file, entryFileRole(file)) };
+}
