@@ -10,15 +10,19 @@ import { neffCacheEnv, neffSync } from "./neff-cache.ts";
 import type { NeffCacheTarget } from "./neff-cache.ts";
 import type { S3Admin } from "./s3-admin.ts";
 import type { S3Endpoint } from "./s3-endpoint.ts";
-import { planSet, quickSpec } from "./sets.ts";
-import type { PlannedSet, SetSpec } from "./sets.ts";
-import { writeSet } from "./write-set.ts";
+import type { SetSpec } from "./sets.ts";
+import { generateSyntheticCache } from "../tools/synthetic-cache/generate-synthetic-cache.ts";
 
-/** Every set is planned from this seed, so all runs move the same bytes. */
-export const SET_SEED = 20261126;
+/** Every set is generated from this seed, so all runs move the same bytes. */
+export const SET_SEED = "neff-cache-bench";
 
+/** A data set written as a local cache. */
 export interface LocalSet {
-  planned: PlannedSet;
+  name: string;
+  entries: number;
+  /** Files over all entries (= objects per area in a store, before any manifest). */
+  files: number;
+  bytes: number;
   /** A local cache root holding the set in `neuronxcc-<cv>/`. */
   dir: string;
 }
@@ -36,14 +40,14 @@ export interface BenchContext {
   target: NeffCacheTarget;
   /** Parallel transfers for neff-cache and for rclone. */
   concurrency: number;
-  /** The set as planned and written locally (cached). */
+  /** The set written as a local cache (once, on first use). */
   localSet(spec: SetSpec): Promise<LocalSet>;
   /** The store prefix (`s3://…`) that neff-cache sync filled with the set (cached). */
   seededS3(spec: SetSpec): Promise<{ url: string; prefix: string }>;
   /** A `file://` store that neff-cache sync filled with the set (cached). */
   seededDir(spec: SetSpec): Promise<{ url: string; path: string }>;
   /** The sets written so far, in the order they were first used. */
-  writtenSets(): PlannedSet[];
+  writtenSets(): LocalSet[];
   /** A fresh, empty directory under the work dir. */
   freshDir(name: string): Promise<string>;
 }
@@ -62,23 +66,37 @@ export interface ContextOptions {
 
 export function createBenchContext(options: ContextOptions): BenchContext {
   const locals = new Map<string, Promise<LocalSet>>();
-  const written: PlannedSet[] = [];
+  const written: LocalSet[] = [];
   const seeded = new Map<string, Promise<{ url: string; prefix: string }>>();
   const dirStores = new Map<string, Promise<{ url: string; path: string }>>();
-  const spec = (s: SetSpec): SetSpec => (options.args.quick ? quickSpec(s) : s);
 
   const localSet = (s: SetSpec): Promise<LocalSet> => {
     let found = locals.get(s.name);
     if (!found) {
       found = (async () => {
-        const planned = planSet(spec(s), SET_SEED);
         const dir = join(options.work, `local-${s.name}`);
+        const shape = options.args.quick ? s.quick : s;
+        const generated = await generateSyntheticCache({
+          dir,
+          compilerVersion: options.target.compilerVersion,
+          success: shape.entries,
+          seed: SET_SEED,
+          profile: s.profile,
+          ...(shape.sizes ? { sizes: shape.sizes } : {}),
+        });
+        const set: LocalSet = {
+          name: s.name,
+          entries: generated.entries.length,
+          files: generated.entries.reduce((sum, entry) => sum + Object.keys(entry.files).length, 0),
+          bytes: generated.totalBytes,
+          dir,
+        };
+        const mib = (set.bytes / 2 ** 20).toFixed(1);
         process.stderr.write(
-          `  writing set ${s.name} (${planned.files} files, ${(planned.bytes / 2 ** 20).toFixed(1)} MiB)\n`,
+          `  wrote set ${s.name}: ${set.entries} entries, ${set.files} files, ${mib} MiB\n`,
         );
-        await writeSet({ dir, compilerVersion: options.target.compilerVersion, set: planned });
-        written.push(planned);
-        return { planned, dir };
+        written.push(set);
+        return set;
       })();
       locals.set(s.name, found);
     }

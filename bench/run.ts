@@ -79,11 +79,11 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
 
-  const sets: SetDescription[] = ctx.writtenSets().map((planned) => ({
-    name: planned.name,
-    entries: planned.entries.length,
-    files: planned.files,
-    bytes: planned.bytes,
+  const sets: SetDescription[] = ctx.writtenSets().map(({ name, entries, files, bytes }) => ({
+    name,
+    entries,
+    files,
+    bytes,
   }));
   const partial: Omit<BenchResults, "targets"> = {
     date: new Date().toISOString(),

@@ -18,7 +18,7 @@ export async function warmExecComparison(ctx: BenchContext, proxy: CountingProxy
   const seeded = await ctx.seededS3(MODEL_SET);
   const cache = await ctx.freshDir("exec-cache");
   const versionDir = join(cache, `neuronxcc-${ctx.target.compilerVersion}`);
-  const expected = { files: local.planned.files, bytes: local.planned.bytes };
+  const expected = { files: local.files, bytes: local.bytes };
   await runCommand(neffFetch(ctx.target, seeded.url, cache, neffCacheEnv(ctx.s3)));
   assertTreeHolds("warm cache before exec", await measureTree(versionDir), expected);
   return compare({

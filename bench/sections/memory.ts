@@ -14,8 +14,8 @@ import { assertTreeHolds, measureTree } from "../tree.ts";
 export async function memoryResults(ctx: BenchContext): Promise<MemoryResult[]> {
   process.stderr.write("peak RSS of one huge entry\n");
   const local = await ctx.localSet(HUGE_ENTRY_SET);
-  const expected = { files: local.planned.files, bytes: local.planned.bytes };
-  const entryBytes = local.planned.bytes;
+  const expected = { files: local.files, bytes: local.bytes };
+  const entryBytes = local.bytes;
   const results: MemoryResult[] = [];
   const record = (label: string, measured: { bytes: number; ms: number }): void => {
     results.push({ label, peakRssBytes: measured.bytes, ms: measured.ms, entryBytes });

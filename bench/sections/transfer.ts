@@ -51,7 +51,7 @@ export async function fetchComparison(
 ): Promise<Comparison> {
   const local = await ctx.localSet(spec);
   const seeded = await ctx.seededS3(spec);
-  const expected = { files: local.planned.files, bytes: local.planned.bytes };
+  const expected = { files: local.files, bytes: local.bytes };
   const source = `${RCLONE_REMOTE}:${ctx.bucket}/${perModelPrefix(ctx.target, seeded.prefix)}`;
   return compare({
     id: `fetch-${spec.name}`,
@@ -120,7 +120,7 @@ export async function syncComparison(
   proxy: CountingProxy,
 ): Promise<Comparison> {
   const local = await ctx.localSet(spec);
-  const expected = { files: local.planned.files, bytes: local.planned.bytes };
+  const expected = { files: local.files, bytes: local.bytes };
   const from = versionDir(ctx, local.dir);
   return compare({
     id: `sync-${spec.name}`,
@@ -156,7 +156,7 @@ export async function syncComparison(
 export async function dirFetchComparison(ctx: BenchContext, spec: SetSpec): Promise<Comparison> {
   const local = await ctx.localSet(spec);
   const store = await ctx.seededDir(spec);
-  const expected = { files: local.planned.files, bytes: local.planned.bytes };
+  const expected = { files: local.files, bytes: local.bytes };
   const tree = join(
     store.path,
     `neuronxcc-${ctx.target.compilerVersion}`,
