@@ -17,16 +17,20 @@ export interface BenchArgs {
   quick: boolean;
   /** Where the JSON and markdown results go. */
   outDir: string;
+  /** Runs neff-cache once more per comparison under `--cpu-prof` and summarizes the profile. */
+  profile: boolean;
   help: boolean;
 }
 
-export const BENCH_USAGE = `usage: npm run bench -- [--only SECTION[,SECTION…]] [--runs N] [--exec-runs N] [--quick] [--out DIR]
+export const BENCH_USAGE = `usage: npm run bench -- [--only SECTION[,SECTION…]] [--runs N] [--exec-runs N] [--quick] [--profile] [--out DIR]
 
 sections: ${SECTIONS.join(", ")}
   --only      run only these sections (repeatable or comma-separated)
   --runs      runs per side of each comparison (default 3, --quick 1)
   --exec-runs runs per side of the warm-exec comparison (default 15, --quick 5)
   --quick     small sets and one run: checks the harness, does not measure
+  --profile   one more neff-cache run per comparison under --cpu-prof; profiles go to
+              <out>/profiles.tmp/, their hot spots into the results
   --out       results directory (default bench/results)`;
 
 const DEFAULT_RUNS = 3;
@@ -53,6 +57,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
   let execRuns: number | null = null;
   let quick = false;
   let help = false;
+  let profile = false;
   let outDir = defaultOutDir;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -76,6 +81,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
       case "--quick":
         quick = true;
         break;
+      case "--profile":
+        profile = true;
+        break;
       case "--out":
         outDir = value() ?? outDir;
         break;
@@ -93,6 +101,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     execRuns: execRuns ?? (quick ? QUICK_EXEC_RUNS : DEFAULT_EXEC_RUNS),
     quick,
     outDir,
+    profile,
     help,
   };
 }

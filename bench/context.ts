@@ -40,6 +40,8 @@ export interface BenchContext {
   target: NeffCacheTarget;
   /** Parallel transfers for neff-cache and for rclone. */
   concurrency: number;
+  /** With `--profile`: where CPU profiles of extra neff-cache runs go. */
+  profileDir: string | undefined;
   /** The set written as a local cache (once, on first use). */
   localSet(spec: SetSpec): Promise<LocalSet>;
   /** The store prefix (`s3://…`) that neff-cache sync filled with the set (cached). */
@@ -62,6 +64,7 @@ export interface ContextOptions {
   runPrefix: string;
   target: NeffCacheTarget;
   concurrency: number;
+  profileDir: string | undefined;
 }
 
 export function createBenchContext(options: ContextOptions): BenchContext {

@@ -3,6 +3,7 @@
  */
 import type { RequestCounts } from "./counting-proxy.ts";
 import type { Samples } from "./stats.ts";
+import type { ProfileSummary } from "./summarize-cpu-profile.ts";
 
 /** One side of a comparison, in milliseconds. */
 export interface MeasuredSide {
@@ -24,6 +25,8 @@ export interface Comparison {
   ratio: number;
   /** candidate median − reference median, in milliseconds. */
   differenceMs: number;
+  /** With `--profile`: where one more candidate run's CPU profile is, and its hot spots. */
+  profile?: ProfileSummary & { file: string };
 }
 
 export interface MemoryResult {

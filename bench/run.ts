@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     runPrefix,
     target: { root, compilerVersion: COMPILER_VERSION, modelId: MODEL_ID, task: TASK },
     concurrency: NEFF_CACHE_CONCURRENCY,
+    profileDir: args.profile ? join(args.outDir, "profiles.tmp") : undefined,
   });
 
   const comparisons: Comparison[] = [];

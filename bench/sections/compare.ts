@@ -1,11 +1,15 @@
 /**
  * Turns two alternated sides into a comparison, with optional request counts.
  */
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { CountingProxy, RequestCounts } from "../counting-proxy.ts";
 import { alternate, timeCommands } from "../measure.ts";
 import type { Side } from "../measure.ts";
 import type { Comparison } from "../results.ts";
 import { ratio } from "../stats.ts";
+import { summarizeCpuProfile } from "../summarize-cpu-profile.ts";
+import type { CpuProfile } from "../summarize-cpu-profile.ts";
 
 export interface CompareOptions {
   id: string;
@@ -16,6 +20,39 @@ export interface CompareOptions {
   runs: number;
   /** When given, each side runs once more through this proxy, untimed, to count its requests. */
   proxy?: CountingProxy;
+  /** When given, the candidate runs once more under `--cpu-prof`, writing its profile here. */
+  profileDir?: string;
+}
+
+/** Runs the candidate once under the V8 profiler; returns the largest profile written. */
+async function profileCandidate(side: Side, run: number, dir: string): Promise<Comparison["profile"]> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const commands = (await side.prepare(run)).map((command) =>
+    command.file === process.execPath
+      ? {
+          ...command,
+          env: { ...(command.env ?? process.env), NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` },
+        }
+      : command,
+  );
+  const timed = await timeCommands(commands);
+  await side.verify?.(run, timed);
+  await side.cleanup?.(run);
+  let largest: { file: string; size: number } | null = null;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith(".cpuprofile")) continue;
+    const file = join(dir, name);
+    const { size } = await stat(file);
+    if (!largest || size > largest.size) largest = { file, size };
+  }
+  if (!largest) return undefined;
+  const summary = summarizeCpuProfile(JSON.parse(await readFile(largest.file, "utf8")) as CpuProfile);
+  process.stderr.write(`  profile ${largest.file}: ${summary.busyMs} ms busy of ${summary.wallMs} ms\n`);
+  for (const spot of summary.bySelf.slice(0, 8)) {
+    process.stderr.write(`    self ${spot.selfMs.toFixed(1).padStart(8)} ms  ${spot.frame}\n`);
+  }
+  return { file: largest.file, ...summary };
 }
 
 async function countRequests(proxy: CountingProxy, side: Side, run: number): Promise<RequestCounts> {
@@ -50,6 +87,14 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     const run = options.runs;
     result.candidate.requests = await countRequests(options.proxy, options.candidate, run);
     result.reference.requests = await countRequests(options.proxy, options.reference, run);
+  }
+  if (options.profileDir) {
+    const profile = await profileCandidate(
+      options.candidate,
+      options.runs + 1,
+      join(options.profileDir, options.id),
+    );
+    if (profile) result.profile = profile;
   }
   process.stderr.write(
     `  → median ${candidate.ms.median.toFixed(0)} ms vs ${reference.ms.median.toFixed(0)} ms: ${result.ratio.toFixed(2)}×\n`,

@@ -25,6 +25,7 @@ export async function warmExecComparison(ctx: BenchContext, proxy: CountingProxy
     id: "exec-warm",
     title: `warm exec (${MODEL_SET.name}, nothing to fetch or publish)`,
     runs: ctx.args.execRuns,
+    profileDir: ctx.profileDir,
     proxy,
     candidate: {
       label: "neff-cache exec -- true",

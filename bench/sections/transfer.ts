@@ -58,6 +58,7 @@ export async function fetchComparison(
     title: `fetch ${spec.name} (S3)`,
     set: spec.name,
     runs: ctx.args.runs,
+    profileDir: ctx.profileDir,
     proxy,
     candidate: downloadSide(
       ctx,
@@ -127,6 +128,7 @@ export async function syncComparison(
     title: `sync ${spec.name} (S3, both areas)`,
     set: spec.name,
     runs: ctx.args.runs,
+    profileDir: ctx.profileDir,
     proxy,
     candidate: uploadSide(
       ctx,
@@ -168,6 +170,7 @@ export async function dirFetchComparison(ctx: BenchContext, spec: SetSpec): Prom
     title: `fetch ${spec.name} (directory store)`,
     set: spec.name,
     runs: ctx.args.runs,
+    profileDir: ctx.profileDir,
     candidate: downloadSide(
       ctx,
       "neff-cache fetch",
