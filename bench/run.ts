@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     return;
   }
   const s3 = s3EndpointFromEnv(process.env);
-  const admin = createS3Admin(s3);
+  const cephConf = process.env.NEFF_BENCH_CEPH_CONF;
+  const admin = createS3Admin({ s3, ...(cephConf ? { cephConf } : {}) });
   await admin.ensureBucket(BUCKET);
   const work = await mkdtemp(join(tmpdir(), "neff-bench-"));
   const runPrefix = `run-${new Date().toISOString().replace(/[-:.TZ]/g, "")}-${process.pid}`;

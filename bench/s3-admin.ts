@@ -9,6 +9,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { runCommand } from "./measure.ts";
 import type { S3Endpoint } from "./s3-endpoint.ts";
 
 /** ListObjectsV2 and DeleteObjects both stop at 1,000 keys per request. */
@@ -18,11 +19,23 @@ export interface S3Admin {
   ensureBucket(bucket: string): Promise<void>;
   /** Number of objects (files) and bytes under `prefix/`. */
   measurePrefix(bucket: string, prefix: string): Promise<{ files: number; bytes: number }>;
+  /**
+   * Deletes a prefix and, when the gateway's Ceph config is known, frees the deleted data now:
+   * RGW otherwise keeps large objects' tails for hours, and repeated uploads would fill a small
+   * OSD.
+   */
   deletePrefix(bucket: string, prefix: string): Promise<void>;
   close(): void;
 }
 
-export function createS3Admin(s3: S3Endpoint): S3Admin {
+export interface S3AdminOptions {
+  s3: S3Endpoint;
+  /** The `ceph.conf` of the local cluster, for `radosgw-admin gc process`. */
+  cephConf?: string;
+}
+
+export function createS3Admin(options: S3AdminOptions): S3Admin {
+  const { s3, cephConf } = options;
   const client = new S3Client({
     endpoint: s3.url,
     region: "us-east-1",
@@ -85,6 +98,12 @@ export function createS3Admin(s3: S3Endpoint): S3Admin {
         if (batch.length === PAGE_KEYS) await flush();
       }
       await flush();
+      if (cephConf && all.length > 0) {
+        await runCommand({
+          file: "radosgw-admin",
+          args: ["-c", cephConf, "-n", "client.admin", "gc", "process", "--include-all"],
+        });
+      }
     },
     close() {
       client.destroy();

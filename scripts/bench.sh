@@ -12,15 +12,24 @@ command -v rclone >/dev/null 2>&1 || missing+=(rclone)
 [ -x /usr/bin/aws ] || missing+=(awscli)
 [ -x /usr/bin/time ] || missing+=(time)
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "neff-cache bench: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+  command -v apt-get >/dev/null 2>&1 || {
+    echo "neff-cache bench: needs ${missing[*]}; install them with this system's package manager" >&2
+    exit 1
+  }
+  SUDO=()
+  [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+  echo "neff-cache bench: installing ${missing[*]} (apt-get)" >&2
+  "${SUDO[@]}" apt-get update -q >&2
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
 
 bash scripts/install-ceph.sh
 # The benchmark writes a few GiB; the OSD's sparse file only grows as far as it is used.
 eval "$(OSD_BLOCK_BYTES="${OSD_BLOCK_BYTES:-17179869184}" bash scripts/start-ceph.sh)"
 if [ "${NEFF_TEST_S3_STARTED:-}" = "1" ]; then trap 'bash scripts/stop-ceph.sh' EXIT; fi
+# With the cluster's config at hand the runner frees deleted objects at once (radosgw-admin gc).
+conf="${CEPH_DIR:-.run/ceph}/ceph.conf"
+if [ -f "$conf" ]; then NEFF_BENCH_CEPH_CONF="$(realpath "$conf")" && export NEFF_BENCH_CEPH_CONF; fi
 
 npx tsx bench/run.ts "$@"
