@@ -66,6 +66,10 @@ export interface ScanCacheOptions {
   usage?: boolean;
   /** Entries read in parallel. Default 64. */
   concurrency?: number;
+  /** Read only this compiler-version dir (e.g. `neuronxcc-2.21.33363.0+82129205`). */
+  onlyVersionDir?: string;
+  /** Read only entries with these names. */
+  onlyModules?: ReadonlySet<string>;
   signal?: AbortSignal;
   fs?: LocalFs;
 }
@@ -113,6 +117,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
       continue;
     }
     if (!item.name.startsWith(VERSION_DIR_PREFIX)) continue;
+    if (options.onlyVersionDir !== undefined && item.name !== options.onlyVersionDir) continue;
     const kind = await direntKind(fs, cacheDir, item);
     if (kind === "symlink") {
       scan.problems.push(symlinkProblem(path.join(cacheDir, item.name)));
@@ -140,6 +145,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
         continue;
       }
       if (!item.name.startsWith("MODULE_")) continue;
+      if (options.onlyModules !== undefined && !options.onlyModules.has(item.name)) continue;
       const kind = await direntKind(fs, versionPath, item);
       if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(versionPath, item.name)));
       else if (kind === "dir") candidates.push({ versionDir, name: item.name });
@@ -217,13 +223,20 @@ async function readEntryOnce(
       const needStat = sizes || item.name === "model.neff";
       if (!needStat) return;
       try {
+        // Sizes are added only after each await: `total += await x` would read a stale total.
         if (item.isDirectory()) {
-          if (sizes) entry.sizeBytes += await treeSize(fs, itemPath);
+          if (sizes) {
+            const subtree = await treeSize(fs, itemPath);
+            entry.sizeBytes += subtree;
+          }
           return;
         }
         const stat = await fs.lstat(itemPath);
         if (stat.isDirectory()) {
-          if (sizes) entry.sizeBytes += await treeSize(fs, itemPath);
+          if (sizes) {
+            const subtree = await treeSize(fs, itemPath);
+            entry.sizeBytes += subtree;
+          }
           return;
         }
         if (sizes) entry.sizeBytes += stat.size;
@@ -262,12 +275,9 @@ export async function treeSize(fs: LocalFs, dir: string): Promise<number> {
     items.map(async (item) => {
       const itemPath = path.join(dir, item.name);
       try {
-        if (item.isDirectory()) {
-          total += await treeSize(fs, itemPath);
-          return;
-        }
-        const stat = await fs.lstat(itemPath);
-        total += stat.isDirectory() ? await treeSize(fs, itemPath) : stat.size;
+        const stat = item.isDirectory() ? null : await fs.lstat(itemPath);
+        const size = stat === null || stat.isDirectory() ? await treeSize(fs, itemPath) : stat.size;
+        total += size;
       } catch (error) {
         if (!isVanished(error)) throw error;
       }

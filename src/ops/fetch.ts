@@ -1,0 +1,314 @@
+/**
+ * fetch: brings a model's compile-cache entries from a store into the local cache. One
+ * listing of the model's per-model area (or, with `all`, of the compiler version's flat area);
+ * only remote successes that are missing or broken locally are downloaded; every file is
+ * verified (size always; sha256 from the entry manifest, else the store's MD5 when it has one)
+ * into a hidden staging dir on the same file system, and the entry appears by one rename.
+ */
+import { readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PartialFailureError } from "../errors.ts";
+import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
+import type { EntryState } from "../layout/classify-entry.ts";
+import { classifyEntry } from "../layout/classify-entry.ts";
+import { ENTRY_MANIFEST_FILE } from "../layout/entry-files.ts";
+import type { EntryManifest } from "../layout/entry-manifest.ts";
+import { parseManifest } from "../layout/entry-manifest.ts";
+import { validateModelId, validateTask } from "../layout/model-id.ts";
+import { errorCode } from "../local/error-code.ts";
+import { forEachConcurrent } from "../local/for-each-concurrent.ts";
+import {
+  createStagingDir,
+  discardStagingDir,
+  installStagedEntry,
+  removeAbandonedStaging,
+} from "../local/install-entry.ts";
+import { markEntryUsed } from "../local/mark-entry-used.ts";
+import type { Store } from "../store/store.ts";
+import { downloadFile, IntegrityError } from "../sync/download-file.ts";
+import type { FetchSkip } from "../sync/plan-fetch.ts";
+import { planFetch } from "../sync/plan-fetch.ts";
+import type { AreaSelector, RefusedKey, RemoteEntry } from "../sync/remote-entries.ts";
+import { groupRemoteEntries } from "../sync/remote-entries.ts";
+import type { TransferListener } from "../sync/transfer-progress.ts";
+import { readStoreText } from "../sync/read-store-text.ts";
+
+/** Files downloaded at once, across entries. Chosen to match rclone's --transfers on the bench. */
+export const DEFAULT_FETCH_CONCURRENCY = 16;
+
+export interface FetchOptions {
+  store: Store;
+  /** The local compile cache root. */
+  cacheDir: string;
+  compilerVersion: string;
+  /** The model whose per-model area is read. Required unless `all`. */
+  modelId?: string;
+  /** @default "default" */
+  task?: string;
+  /** Warm the whole compiler version from the flat area instead of one model's area. */
+  all?: boolean;
+  /** @default DEFAULT_FETCH_CONCURRENCY */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: TransferListener;
+}
+
+export interface FetchedEntry {
+  module: string;
+  files: number;
+  bytes: number;
+  /** A broken local entry (empty or failed) was replaced. */
+  replaced: boolean;
+  /** Verified against the entry manifest's sha256 (else by size and any store hash). */
+  verifiedBy: "manifest" | "md5" | "size";
+}
+
+export interface FetchFailure {
+  module: string;
+  error: string;
+}
+
+export interface FetchResult {
+  store: string;
+  /** The store prefix that was listed. */
+  prefix: string;
+  cacheDir: string;
+  compilerVersion: string;
+  fetched: FetchedEntry[];
+  skipped: FetchSkip[];
+  failed: FetchFailure[];
+  /** Listed keys that were not safe or not of the layout, never downloaded. */
+  refusedKeys: RefusedKey[];
+  bytes: number;
+  seconds: number;
+}
+
+/**
+ * Fetches and returns what happened. A failure of single entries is reported in `failed` and
+ * thrown as a PartialFailureError carrying the result; store-level failures (listing) throw.
+ */
+export async function fetch(options: FetchOptions): Promise<FetchResult> {
+  const started = performance.now();
+  const { store, cacheDir, compilerVersion, signal } = options;
+  const selector: AreaSelector = options.all
+    ? { area: "flat", compilerVersion }
+    : {
+        area: "model",
+        compilerVersion,
+        modelId: validateModelId(options.modelId ?? ""),
+        task: validateTask(options.task),
+      };
+  const prefix = selector.area === "flat" ? compilerVersionDir(compilerVersion) : modelTaskPrefix(selector);
+  const versionDir = join(cacheDir, compilerVersionDir(compilerVersion));
+
+  const items = [];
+  for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
+  const { entries, refused } = groupRemoteEntries(items, selector);
+
+  const localStates = await readLocalStates(versionDir, entries);
+  const plan = planFetch(entries, localStates);
+  const result: FetchResult = {
+    store: store.url,
+    prefix,
+    cacheDir,
+    compilerVersion,
+    fetched: [],
+    skipped: plan.skipped,
+    failed: [],
+    refusedKeys: refused,
+    bytes: 0,
+    seconds: 0,
+  };
+
+  if (plan.downloads.length > 0) {
+    await removeAbandonedStaging(versionDir);
+    const totals = plan.downloads.reduce(
+      (sum, { entry }) => {
+        for (const object of entry.files.values()) sum.bytes += object.size;
+        sum.files += entry.files.size;
+        return sum;
+      },
+      { files: 0, bytes: 0 },
+    );
+    options.onProgress?.({ type: "plan", entries: plan.downloads.length, ...totals });
+    await forEachConcurrent(
+      plan.downloads,
+      // Entries in flight × files per entry in flight ≈ the file concurrency.
+      Math.max(1, Math.ceil((options.concurrency ?? DEFAULT_FETCH_CONCURRENCY) / 2)),
+      async ({ entry }) => {
+        const outcome = await fetchEntry(store, versionDir, entry, options);
+        if ("error" in outcome) {
+          result.failed.push(outcome);
+          options.onProgress?.({ type: "entry-failed", module: entry.module, error: outcome.error });
+        } else if ("skip" in outcome) {
+          result.skipped.push(outcome.skip);
+        } else {
+          result.fetched.push(outcome);
+          result.bytes += outcome.bytes;
+          options.onProgress?.({ type: "entry-done", module: entry.module, bytes: outcome.bytes });
+        }
+      },
+      signal,
+    );
+  }
+  result.fetched.sort((a, b) => compare(a.module, b.module));
+  result.skipped.sort((a, b) => compare(a.module, b.module));
+  result.failed.sort((a, b) => compare(a.module, b.module));
+  result.seconds = (performance.now() - started) / 1000;
+  if (result.failed.length > 0) {
+    throw new PartialFailureError(
+      `${result.failed.length} of ${plan.downloads.length} entries could not be fetched.`,
+      result,
+      { hint: "Run the fetch again; entries already installed are kept." },
+    );
+  }
+  return result;
+}
+
+// --- internal ---
+
+type EntryOutcome = FetchedEntry | FetchFailure | { skip: FetchSkip };
+
+interface WantedFile {
+  name: string;
+  size: number;
+  sha256?: string;
+  md5?: string;
+}
+
+/** Manifests list a handful of files; anything larger is not one of ours. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+async function fetchEntry(
+  store: Store,
+  versionDir: string,
+  entry: RemoteEntry,
+  options: FetchOptions,
+): Promise<EntryOutcome> {
+  const { signal } = options;
+  let staging: string | null = null;
+  try {
+    const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
+    let manifest: EntryManifest | null = null;
+    let manifestText: string | null = null;
+    if (manifestObject) {
+      const text = await readStoreText(store, manifestObject.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
+      manifestText = text;
+      const parsed = text === null ? null : parseManifest(text);
+      if (parsed === null || !parsed.ok || parsed.manifest.module !== entry.module) {
+        return {
+          module: entry.module,
+          error: `its manifest is unreadable or belongs elsewhere (${parsed && !parsed.ok ? parsed.reason : "missing"})`,
+        };
+      }
+      manifest = parsed.manifest;
+    }
+    const wanted: WantedFile[] = manifest
+      ? manifest.files.map((file) => ({ name: file.name, size: file.size, sha256: file.sha256 }))
+      : [...entry.files.values()]
+          .filter((object) => basename(object.key) !== ENTRY_MANIFEST_FILE)
+          .map((object) => ({
+            name: basename(object.key),
+            size: object.size,
+            ...(object.md5 ? { md5: object.md5 } : {}),
+          }));
+    for (const file of wanted) {
+      const listed = entry.files.get(file.name);
+      if (!listed)
+        return { module: entry.module, error: `${file.name} is in its manifest but not in the store` };
+      if (listed.size !== file.size) {
+        return {
+          module: entry.module,
+          error: `${file.name} is listed with ${listed.size} bytes but its manifest says ${file.size}`,
+        };
+      }
+    }
+    staging = await createStagingDir(versionDir, entry.module);
+    const dir = staging;
+    await forEachConcurrent(
+      wanted,
+      2,
+      async (file) => {
+        const listed = entry.files.get(file.name);
+        if (!listed) return;
+        await downloadFile({
+          store,
+          key: listed.key,
+          path: join(dir, file.name),
+          expected: file,
+          signal,
+          onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
+        });
+      },
+      signal,
+    );
+    if (manifestText !== null) {
+      // Installed with the entry so later checks can verify the local bytes.
+      await writeFile(join(dir, ENTRY_MANIFEST_FILE), manifestText, { flag: "wx" });
+    }
+    // A compile may have started (or finished) while we downloaded: never replace its work.
+    const now = await readLocalState(versionDir, entry.module);
+    if (now === "success" || now === "locked") {
+      await discardStagingDir(dir);
+      staging = null;
+      return {
+        skip: {
+          module: entry.module,
+          reason: now === "success" ? "present" : "compiling-locally",
+          detail:
+            now === "success"
+              ? "appeared locally during the fetch"
+              : "a compile took its lock during the fetch",
+        },
+      };
+    }
+    const installed = await installStagedEntry(versionDir, entry.module, dir);
+    staging = null;
+    await markEntryUsed(join(versionDir, entry.module)).catch(() => undefined);
+    return {
+      module: entry.module,
+      files: wanted.length,
+      bytes: wanted.reduce((sum, file) => sum + file.size, 0),
+      replaced: installed === "replaced",
+      verifiedBy: manifest ? "manifest" : wanted.every((file) => file.md5 !== undefined) ? "md5" : "size",
+    };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return { module: entry.module, error: describe(error) };
+  } finally {
+    if (staging !== null) await discardStagingDir(staging);
+  }
+}
+
+async function readLocalStates(
+  versionDir: string,
+  entries: readonly RemoteEntry[],
+): Promise<Map<string, EntryState | null>> {
+  const states = new Map<string, EntryState | null>();
+  await forEachConcurrent(entries, 32, async (entry) => {
+    states.set(entry.module, await readLocalState(versionDir, entry.module));
+  });
+  return states;
+}
+
+async function readLocalState(versionDir: string, module: string): Promise<EntryState | null> {
+  try {
+    return classifyEntry(await readdir(join(versionDir, module)));
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return null;
+    throw error;
+  }
+}
+
+function basename(key: string): string {
+  return key.slice(key.lastIndexOf("/") + 1);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof IntegrityError) return `verification failed: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,439 @@
+/**
+ * sync: publishes local compile-cache entries to a store. Only success entries travel (never
+ * failed, locked, empty or in-progress ones, never lock files or logs). Each file goes to the
+ * flat area and, with a model id, to the model's area; the second copy is made inside the store
+ * when it can (server-side copy, a deduplicated Xet add, a hard link). Each entry's manifest is
+ * written after its files and the export record after every entry, so a reader never mistakes a
+ * half-published entry for a complete one. Entries already complete in the store are skipped, so
+ * a second run transfers nothing.
+ */
+import { createReadStream } from "node:fs";
+import { lstat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { PartialFailureError } from "../errors.ts";
+import {
+  compilerVersionDir,
+  exportRecordKey,
+  flatEntryKey,
+  modelEntryKey,
+  modelTaskPrefix,
+} from "../layout/cache-layout.ts";
+import { ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
+import { buildManifest, hashHostName } from "../layout/entry-manifest.ts";
+import type { ManifestFile } from "../layout/entry-manifest.ts";
+import { exportRecordBody, exportRecordHash } from "../layout/export-record.ts";
+import { validateModelId, validateTask } from "../layout/model-id.ts";
+import type { PyJsonObject } from "../layout/py-json.ts";
+import { forEachConcurrent } from "../local/for-each-concurrent.ts";
+import type { ScannedEntry } from "../local/scan-cache.ts";
+import { scanCache } from "../local/scan-cache.ts";
+import type { ListItem, Store, WriteItem, WriteSource } from "../store/store.ts";
+import { writeObjects } from "../store/store-ops.ts";
+import { sha256File } from "../sync/hash-file.ts";
+import type { AreaSelector } from "../sync/remote-entries.ts";
+import { groupRemoteEntries } from "../sync/remote-entries.ts";
+import type { TransferListener } from "../sync/transfer-progress.ts";
+import { NEFF_CACHE_VERSION } from "../version.ts";
+
+/** Files uploaded at once. */
+export const DEFAULT_SYNC_CONCURRENCY = 16;
+/** Up to this many candidate entries, presence is checked entry by entry; above, by listing the area. */
+const PER_ENTRY_CHECK_LIMIT = 64;
+
+export type SyncArea = "flat" | "model";
+
+export interface SyncOptions {
+  store: Store;
+  cacheDir: string;
+  compilerVersion: string;
+  /** Also publish to this model's per-model area (and write its export record). */
+  modelId?: string;
+  /** @default "default" */
+  task?: string;
+  /** Publish only these entries (what a wrapped compile produced); default every local entry. */
+  modules?: readonly string[];
+  /** The export configuration to record, written last. Needs `modelId` and `optimumNeuronVersion`. */
+  exportConfig?: PyJsonObject;
+  optimumNeuronVersion?: string;
+  /** @default DEFAULT_SYNC_CONCURRENCY */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: TransferListener;
+  /** Injectable clock for manifests. */
+  now?: () => Date;
+}
+
+export interface PublishedEntry {
+  module: string;
+  files: number;
+  bytes: number;
+  areas: SyncArea[];
+}
+
+export interface SyncSkip {
+  module: string;
+  reason: "not-success" | "present";
+  detail: string;
+}
+
+export interface SyncFailure {
+  module: string;
+  error: string;
+}
+
+export interface SyncResult {
+  store: string;
+  cacheDir: string;
+  compilerVersion: string;
+  modelId: string | null;
+  task: string | null;
+  published: PublishedEntry[];
+  skipped: SyncSkip[];
+  failed: SyncFailure[];
+  /** The export record, when a config was given: its key, and whether this run created it. */
+  record: { key: string; created: boolean } | null;
+  /** Bytes sent to the store (copies made inside the store are not counted). */
+  bytes: number;
+  seconds: number;
+}
+
+/** Publishes and returns what happened; entry failures throw a PartialFailureError carrying the result. */
+export async function sync(options: SyncOptions): Promise<SyncResult> {
+  const started = performance.now();
+  const { store, cacheDir, compilerVersion, signal } = options;
+  const modelId = options.modelId === undefined ? null : validateModelId(options.modelId);
+  const task = modelId === null ? null : validateTask(options.task);
+  if (options.exportConfig !== undefined && modelId === null) {
+    throw new TypeError("sync: an export record needs a model id");
+  }
+  const recordKey =
+    options.exportConfig !== undefined && modelId !== null && task !== null
+      ? exportRecordKey({
+          compilerVersion,
+          modelId,
+          task,
+          optimumNeuronVersion: options.optimumNeuronVersion ?? "",
+          hash: exportRecordHash(options.exportConfig),
+        })
+      : null;
+  const versionDirName = compilerVersionDir(compilerVersion);
+
+  const scan = await scanCache({
+    cacheDir,
+    onlyVersionDir: versionDirName,
+    ...(options.modules ? { onlyModules: new Set(options.modules) } : {}),
+    signal,
+  });
+  const result: SyncResult = {
+    store: store.url,
+    cacheDir,
+    compilerVersion,
+    modelId,
+    task,
+    published: [],
+    skipped: [],
+    failed: [],
+    record: null,
+    bytes: 0,
+    seconds: 0,
+  };
+  const candidates: ScannedEntry[] = [];
+  for (const entry of scan.entries) {
+    if (entry.state === "success") candidates.push(entry);
+    else
+      result.skipped.push({
+        module: entry.name,
+        reason: "not-success",
+        detail: `the local entry is ${entry.state}`,
+      });
+  }
+
+  const areas: Array<{ area: SyncArea; selector: AreaSelector }> = [
+    { area: "flat", selector: { area: "flat", compilerVersion } },
+  ];
+  if (modelId !== null && task !== null) {
+    areas.push({ area: "model", selector: { area: "model", compilerVersion, modelId, task } });
+  }
+  const keyOf = (area: SyncArea, module: string, file: string): string =>
+    area === "flat"
+      ? flatEntryKey({ compilerVersion, module, file })
+      : modelEntryKey({ compilerVersion, modelId: modelId ?? "", task: task ?? undefined, module, file });
+
+  // What each area already holds, so that a second run transfers nothing.
+  const missing = new Map<string, SyncArea[]>();
+  for (const { area, selector } of areas) {
+    const present = await completeRemoteEntries(store, selector, candidates, signal);
+    for (const entry of candidates) {
+      if (present.has(entry.name)) continue;
+      const list = missing.get(entry.name) ?? [];
+      list.push(area);
+      missing.set(entry.name, list);
+    }
+  }
+  const toPublish = candidates.filter((entry) => missing.has(entry.name));
+  for (const entry of candidates) {
+    if (!missing.has(entry.name)) {
+      result.skipped.push({ module: entry.name, reason: "present", detail: "already complete in the store" });
+    }
+  }
+
+  if (toPublish.length > 0) {
+    const prepared = await prepareEntries(toPublish, signal);
+    options.onProgress?.({
+      type: "plan",
+      entries: prepared.length,
+      files: prepared.reduce((sum, entry) => sum + entry.files.length, 0),
+      bytes: prepared.reduce((sum, entry) => sum + entry.bytes, 0),
+    });
+    const failures = new Map<string, string>();
+    const fail = (module: string, error: unknown): void => {
+      if (!failures.has(module)) failures.set(module, error instanceof Error ? error.message : String(error));
+    };
+    const concurrency = options.concurrency ?? DEFAULT_SYNC_CONCURRENCY;
+
+    if (store.capabilities.batchWrite) {
+      // One registration for everything: the store uploads each distinct content once.
+      const items: WriteItem[] = [];
+      for (const entry of prepared) {
+        for (const area of missing.get(entry.module) ?? []) {
+          for (const file of entry.files)
+            items.push({ key: keyOf(area, entry.module, file.name), source: file.source });
+        }
+      }
+      try {
+        await writeObjects(store, items, {
+          signal,
+          onProgress: ({ bytes }) => options.onProgress?.({ type: "bytes", bytes }),
+        });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        for (const entry of prepared) fail(entry.module, error);
+      }
+    } else {
+      const tasks = prepared.flatMap((entry) => entry.files.map((file) => ({ entry, file })));
+      await forEachConcurrent(
+        tasks,
+        concurrency,
+        async ({ entry, file }) => {
+          if (failures.has(entry.module)) return;
+          try {
+            const targetAreas = missing.get(entry.module) ?? [];
+            const [first, ...others] = targetAreas;
+            if (first === undefined) return;
+            const firstKey = keyOf(first, entry.module, file.name);
+            await store.write(firstKey, file.source, {
+              signal,
+              onProgress: ({ bytes }) => options.onProgress?.({ type: "bytes", bytes }),
+            });
+            for (const area of others) {
+              const key = keyOf(area, entry.module, file.name);
+              if (store.copy && store.capabilities.serverSideCopy)
+                await store.copy(firstKey, key, { signal });
+              else await store.write(key, file.source, { signal });
+            }
+          } catch (error) {
+            if (signal?.aborted) throw error;
+            fail(entry.module, error);
+          }
+        },
+        signal,
+      );
+    }
+
+    // Manifests last: their presence is what tells readers an entry is complete.
+    const now = (options.now ?? (() => new Date()))();
+    const manifestItems: Array<WriteItem & { module: string }> = [];
+    for (const entry of prepared) {
+      if (failures.has(entry.module)) continue;
+      const text = buildManifest({
+        module: entry.module,
+        compilerVersion,
+        files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+        producer: { tool: "neff-cache", version: NEFF_CACHE_VERSION, hostHash: hashHostName(hostname()) },
+        createdAt: now,
+      });
+      for (const area of missing.get(entry.module) ?? []) {
+        manifestItems.push({
+          module: entry.module,
+          key: keyOf(area, entry.module, ENTRY_MANIFEST_FILE),
+          source: textSource(text),
+        });
+      }
+    }
+    if (store.capabilities.batchWrite) {
+      try {
+        await writeObjects(store, manifestItems, { signal });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        for (const item of manifestItems) fail(item.module, error);
+      }
+    } else {
+      await forEachConcurrent(
+        manifestItems,
+        concurrency,
+        async (item) => {
+          try {
+            await store.write(item.key, item.source, { signal });
+          } catch (error) {
+            if (signal?.aborted) throw error;
+            fail(item.module, error);
+          }
+        },
+        signal,
+      );
+    }
+
+    for (const entry of prepared) {
+      const error = failures.get(entry.module);
+      if (error !== undefined) {
+        result.failed.push({ module: entry.module, error });
+        options.onProgress?.({ type: "entry-failed", module: entry.module, error });
+        continue;
+      }
+      const entryAreas = missing.get(entry.module) ?? [];
+      result.published.push({
+        module: entry.module,
+        files: entry.files.length,
+        bytes: entry.bytes,
+        areas: entryAreas,
+      });
+      result.bytes +=
+        entry.bytes *
+        (store.capabilities.serverSideCopy || store.capabilities.batchWrite ? 1 : entryAreas.length);
+      options.onProgress?.({ type: "entry-done", module: entry.module, bytes: entry.bytes });
+    }
+  }
+
+  if (recordKey !== null && options.exportConfig !== undefined && result.failed.length === 0) {
+    const written = await store.write(recordKey, textSource(exportRecordBody(options.exportConfig)), {
+      ifAbsent: true,
+      signal,
+    });
+    result.record = { key: recordKey, created: written.created };
+  }
+
+  result.published.sort((a, b) => compare(a.module, b.module));
+  result.skipped.sort((a, b) => compare(a.module, b.module));
+  result.failed.sort((a, b) => compare(a.module, b.module));
+  result.seconds = (performance.now() - started) / 1000;
+  if (result.failed.length > 0) {
+    throw new PartialFailureError(
+      `${result.failed.length} of ${result.failed.length + result.published.length} entries could not be published.`,
+      result,
+      { hint: "Run the sync again: complete entries are skipped, the others are published anew." },
+    );
+  }
+  return result;
+}
+
+// --- internal ---
+
+interface PreparedFile extends ManifestFile {
+  source: WriteSource;
+}
+
+interface PreparedEntry {
+  module: string;
+  files: PreparedFile[];
+  bytes: number;
+}
+
+/** Hashes the files that travel (never locks, logs, or an old manifest, which is rebuilt). */
+async function prepareEntries(
+  entries: readonly ScannedEntry[],
+  signal?: AbortSignal,
+): Promise<PreparedEntry[]> {
+  const prepared = entries.map((entry) => ({
+    module: entry.name,
+    path: entry.path,
+    names: publishableFiles(entry),
+  }));
+  const out: PreparedEntry[] = prepared.map((entry) => ({ module: entry.module, files: [], bytes: 0 }));
+  const jobs = prepared.flatMap((entry, index) =>
+    entry.names.map((name) => ({ index, path: join(entry.path, name), name })),
+  );
+  await forEachConcurrent(
+    jobs,
+    4,
+    async (job) => {
+      // Regular files only: a symlink could publish bytes from outside the cache.
+      const info = await lstat(job.path);
+      if (!info.isFile()) return;
+      const sha256 = await sha256File(job.path, signal);
+      const target = out[job.index];
+      if (!target) return;
+      target.files.push({
+        name: job.name,
+        size: info.size,
+        sha256,
+        source: { size: info.size, filePath: job.path, sha256, open: () => createReadStream(job.path) },
+      });
+      target.bytes += info.size;
+    },
+    signal,
+  );
+  for (const entry of out) entry.files.sort((a, b) => compare(a.name, b.name));
+  return out;
+}
+
+/**
+ * Entries of `candidates` that `selector`'s area already holds complete: with our manifest, or
+ * (published by another tool) a success holding every file the local entry would publish.
+ */
+async function completeRemoteEntries(
+  store: Store,
+  selector: AreaSelector,
+  candidates: readonly ScannedEntry[],
+  signal?: AbortSignal,
+): Promise<Set<string>> {
+  const items: ListItem[] = [];
+  if (candidates.length === 0) return new Set();
+  if (candidates.length <= PER_ENTRY_CHECK_LIMIT) {
+    await forEachConcurrent(
+      candidates,
+      16,
+      async (entry) => {
+        const prefix =
+          selector.area === "flat"
+            ? flatEntryKey({ compilerVersion: selector.compilerVersion, module: entry.name })
+            : modelEntryKey({ ...selector, module: entry.name });
+        for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
+      },
+      signal,
+    );
+  } else {
+    const prefix =
+      selector.area === "flat" ? compilerVersionDir(selector.compilerVersion) : modelTaskPrefix(selector);
+    for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
+  }
+  const { entries } = groupRemoteEntries(items, selector);
+  const remote = new Map(entries.map((entry) => [entry.module, entry]));
+  const complete = new Set<string>();
+  for (const local of candidates) {
+    const entry = remote.get(local.name);
+    if (!entry) continue;
+    const hasAllFiles = publishableFiles(local).every((name) => entry.files.has(name));
+    if (entry.files.has(ENTRY_MANIFEST_FILE) || (entry.state === "success" && hasAllFiles))
+      complete.add(local.name);
+  }
+  return complete;
+}
+
+/** The files of a local entry that travel: never locks or logs, and not an old manifest (rebuilt). */
+function publishableFiles(entry: ScannedEntry): string[] {
+  return entry.files.filter((name) => name !== ENTRY_MANIFEST_FILE && entryFileProblem(name) === null);
+}
+
+function textSource(text: string): WriteSource {
+  const bytes = Buffer.from(text, "utf8");
+  return {
+    size: bytes.length,
+    open: () => Readable.from([bytes]),
+  };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,69 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import type { Store } from "../store/store.ts";
+
+export interface ExpectedContent {
+  size: number;
+  /** Hex SHA-256 the bytes must have (from the entry manifest). */
+  sha256?: string;
+  /** Hex MD5 the bytes must have (a single-part S3 ETag), checked when there is no sha256. */
+  md5?: string;
+}
+
+export interface DownloadFileOptions {
+  store: Store;
+  key: string;
+  path: string;
+  expected: ExpectedContent;
+  signal?: AbortSignal;
+  onBytes?: (bytes: number) => void;
+}
+
+/** Why downloaded bytes were refused. */
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IntegrityError";
+  }
+}
+
+/**
+ * Streams one object into a new local file and verifies its size and hash on the way; rejects
+ * with an IntegrityError when the bytes are not what the listing or manifest promised (the
+ * caller then discards the staging dir, so unverified bytes are never installed).
+ */
+export async function downloadFile(options: DownloadFileOptions): Promise<void> {
+  const { expected } = options;
+  const body = await options.store.read(options.key, { signal: options.signal });
+  if (body === null) throw new IntegrityError(`${options.key} vanished from the store during the fetch`);
+  const algorithm = expected.sha256 ? "sha256" : expected.md5 ? "md5" : null;
+  const hash = algorithm ? createHash(algorithm) : null;
+  let bytes = 0;
+  await pipeline(
+    body,
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        bytes += chunk.length;
+        if (bytes > expected.size) {
+          throw new IntegrityError(`${options.key} is longer than the ${expected.size} bytes it should have`);
+        }
+        hash?.update(chunk);
+        options.onBytes?.(chunk.length);
+        yield chunk;
+      }
+    },
+    createWriteStream(options.path, { flags: "wx" }),
+    { signal: options.signal },
+  );
+  if (bytes !== expected.size) {
+    throw new IntegrityError(`${options.key} has ${bytes} bytes, expected ${expected.size}`);
+  }
+  const want = expected.sha256 ?? expected.md5;
+  if (hash && want) {
+    const got = hash.digest("hex");
+    if (got !== want.toLowerCase()) {
+      throw new IntegrityError(`${options.key} has ${algorithm} ${got}, expected ${want.toLowerCase()}`);
+    }
+  }
+}
