@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { BenchArgs } from "./args.ts";
 import { runCommand } from "./measure.ts";
 import { neffCacheEnv, neffSync } from "./neff-cache.ts";
-import type { NeffCacheTarget } from "./neff-cache.ts";
+import type { Concurrency, NeffCacheTarget } from "./neff-cache.ts";
 import type { S3Admin } from "./s3-admin.ts";
 import type { S3Endpoint } from "./s3-endpoint.ts";
 import type { SetSpec } from "./sets.ts";
@@ -39,7 +39,7 @@ export interface BenchContext {
   runPrefix: string;
   target: NeffCacheTarget;
   /** Parallel transfers for neff-cache and for rclone. */
-  concurrency: number;
+  concurrency: Concurrency;
   /** With `--profile`: where CPU profiles of extra neff-cache runs go. */
   profileDir: string | undefined;
   /** The set written as a local cache (once, on first use). */
@@ -63,7 +63,7 @@ export interface ContextOptions {
   bucket: string;
   runPrefix: string;
   target: NeffCacheTarget;
-  concurrency: number;
+  concurrency: Concurrency;
   profileDir: string | undefined;
 }
 

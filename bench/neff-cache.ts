@@ -6,11 +6,20 @@ import { join } from "node:path";
 import type { Command } from "./measure.ts";
 import type { S3Endpoint } from "./s3-endpoint.ts";
 
-/**
- * Parallel transfers neff-cache runs against a store; rclone gets the same number as
- * `--transfers`/`--checkers`.
- */
-export const NEFF_CACHE_CONCURRENCY = 16;
+import { DEFAULT_FETCH_CONCURRENCY } from "../src/ops/fetch.ts";
+import { DEFAULT_SYNC_CONCURRENCY } from "../src/ops/sync.ts";
+
+/** Parallel transfers of neff-cache's fetch and sync; rclone gets the same as `--transfers`/`--checkers`. */
+export interface Concurrency {
+  fetch: number;
+  sync: number;
+}
+
+/** neff-cache's own defaults, read from its source so the comparison follows any change. */
+export const NEFF_CACHE_CONCURRENCY: Concurrency = {
+  fetch: DEFAULT_FETCH_CONCURRENCY,
+  sync: DEFAULT_SYNC_CONCURRENCY,
+};
 
 export interface NeffCacheTarget {
   /** Repository root (holds `bin/neff-cache.js`). */

@@ -63,7 +63,7 @@ export function renderText(results: BenchResults): string {
   lines.push(
     `neff-cache benchmark — ${results.date}${results.quick ? " (quick: smoke run, not a measurement)" : ""}`,
     `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, Node ${m.node}, ${m.rclone}, ${m.aws}`,
-    `concurrency ${results.concurrency}; ${results.runs} runs per side (exec: ${results.execRuns}); ratio = neff-cache / reference`,
+    `concurrency: fetch ${results.concurrency.fetch}, sync ${results.concurrency.sync}; ${results.runs} runs per side (exec: ${results.execRuns}); ratio = neff-cache / reference`,
     "",
   );
   if (results.sets.length > 0) {
@@ -140,7 +140,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(
     `Measured ${results.date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB RAM, ` +
       `Node ${m.node}, against a local Ceph RGW on the same machine; reference ${m.rclone} with the same ` +
-      `concurrency (${results.concurrency}). Medians of ${results.runs} alternated runs (warm exec: ${results.execRuns}); ` +
+      `concurrency (fetch ${results.concurrency.fetch}, sync ${results.concurrency.sync} parallel transfers). Medians of ${results.runs} alternated runs (warm exec: ${results.execRuns}); ` +
       "ratio = neff-cache / reference, below 1.00 is faster." +
       (results.quick ? " **Quick run: smoke test of the harness, not a measurement.**" : ""),
     "",

@@ -78,8 +78,8 @@ export interface BenchResults {
   quick: boolean;
   runs: number;
   execRuns: number;
-  /** Parallel transfers used by both neff-cache and rclone. */
-  concurrency: number;
+  /** Parallel transfers used by both neff-cache and rclone, per operation. */
+  concurrency: { fetch: number; sync: number };
   machine: MachineDescription;
   sets: SetDescription[];
   comparisons: Comparison[];

@@ -44,7 +44,7 @@ export async function memoryResults(ctx: BenchContext): Promise<MemoryResult[]> 
   record(
     "rclone copy (download)",
     await measurePeakRss(
-      rcloneCopy({ from: remote, to: versionDir(rcloneDir), concurrency: ctx.concurrency, env }),
+      rcloneCopy({ from: remote, to: versionDir(rcloneDir), concurrency: ctx.concurrency.fetch, env }),
     ),
   );
   const rclonePrefix = `${ctx.runPrefix}/memory-rclone`;
@@ -54,7 +54,7 @@ export async function memoryResults(ctx: BenchContext): Promise<MemoryResult[]> 
       rcloneCopy({
         from: versionDir(local.dir),
         to: `${RCLONE_REMOTE}:${ctx.bucket}/${rclonePrefix}`,
-        concurrency: ctx.concurrency,
+        concurrency: ctx.concurrency.sync,
         env,
       }),
     ),

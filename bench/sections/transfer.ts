@@ -76,7 +76,7 @@ export async function fetchComparison(
         rcloneCopy({
           from: source,
           to: versionDir(ctx, dir),
-          concurrency: ctx.concurrency,
+          concurrency: ctx.concurrency.fetch,
           env: rcloneEnv(ctx.s3, endpoint),
         }),
       ],
@@ -146,10 +146,15 @@ export async function syncComparison(
         rcloneCopy({
           from,
           to: remote(perModelPrefix(ctx.target, prefix)),
-          concurrency: ctx.concurrency,
+          concurrency: ctx.concurrency.sync,
           env,
         }),
-        rcloneCopy({ from, to: remote(flatPrefix(ctx.target, prefix)), concurrency: ctx.concurrency, env }),
+        rcloneCopy({
+          from,
+          to: remote(flatPrefix(ctx.target, prefix)),
+          concurrency: ctx.concurrency.sync,
+          env,
+        }),
       ];
     }),
   });
