@@ -33,6 +33,12 @@ function requestSummary(comparison: Comparison): string {
     .join("; ");
 }
 
+function judged(comparison: Comparison): string {
+  return comparison.judgedBy === "ratio"
+    ? `${comparison.ratio.toFixed(2)}×`
+    : `+${comparison.differenceMs.toFixed(0)} ms`;
+}
+
 function verdict(target: TargetResult): string {
   if (target.pass === null) return "n/a";
   return target.pass ? "PASS" : "MISS";
@@ -76,13 +82,15 @@ export function renderText(results: BenchResults): string {
     );
   }
   if (results.comparisons.length > 0) {
-    const rows = [["comparison", "neff-cache", "reference", "ratio", "neff-cache runs", "reference runs"]];
+    const rows = [
+      ["comparison", "neff-cache", "reference", "ratio / cost", "neff-cache runs", "reference runs"],
+    ];
     for (const c of results.comparisons) {
       rows.push([
         c.title,
         seconds(c.candidate.ms.median),
         `${seconds(c.reference.ms.median)} (${c.reference.label})`,
-        `${c.ratio.toFixed(2)}×`,
+        judged(c),
         runsOf(c.candidate.ms.runs),
         runsOf(c.reference.ms.runs),
       ]);
@@ -151,10 +159,10 @@ export function renderMarkdown(results: BenchResults): string {
     out.push("");
   }
   if (results.comparisons.length > 0) {
-    out.push("| operation | neff-cache | reference | ratio |", "|---|---:|---|---:|");
+    out.push("| operation | neff-cache | reference | ratio / cost |", "|---|---:|---|---:|");
     for (const c of results.comparisons) {
       out.push(
-        `| ${c.title} | ${seconds(c.candidate.ms.median)} | ${seconds(c.reference.ms.median)} (${c.reference.label}) | ${c.ratio.toFixed(2)}× |`,
+        `| ${c.title} | ${seconds(c.candidate.ms.median)} | ${seconds(c.reference.ms.median)} (${c.reference.label}) | ${judged(c)} |`,
       );
     }
     out.push("");

@@ -19,6 +19,8 @@ export interface Comparison {
   title: string;
   /** The data set's name, when the comparison moves one. */
   set?: string;
+  /** "ratio": both sides do the same job, compare the ratio; "overhead": compare the difference. */
+  judgedBy: "ratio" | "overhead";
   candidate: MeasuredSide;
   reference: MeasuredSide;
   /** candidate median / reference median: below 1.0 means neff-cache is faster. */

@@ -15,6 +15,7 @@ export interface CompareOptions {
   id: string;
   title: string;
   set?: string;
+  judgedBy?: Comparison["judgedBy"];
   candidate: Side;
   reference: Side;
   runs: number;
@@ -77,6 +78,7 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     id: options.id,
     title: options.title,
     ...(options.set ? { set: options.set } : {}),
+    judgedBy: options.judgedBy ?? "ratio",
     candidate: { label: candidate.label, ms: candidate.ms },
     reference: { label: reference.label, ms: reference.ms },
     ratio: ratio(candidate.ms.median, reference.ms.median),
@@ -96,8 +98,10 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     );
     if (profile) result.profile = profile;
   }
+  const verdict =
+    result.judgedBy === "ratio" ? `${result.ratio.toFixed(2)}×` : `+${result.differenceMs.toFixed(0)} ms`;
   process.stderr.write(
-    `  → median ${candidate.ms.median.toFixed(0)} ms vs ${reference.ms.median.toFixed(0)} ms: ${result.ratio.toFixed(2)}×\n`,
+    `  → median ${candidate.ms.median.toFixed(0)} ms vs ${reference.ms.median.toFixed(0)} ms: ${verdict}\n`,
   );
   return result;
 }

@@ -24,6 +24,7 @@ export async function warmExecComparison(ctx: BenchContext, proxy: CountingProxy
   return compare({
     id: "exec-warm",
     title: `warm exec (${MODEL_SET.name}, nothing to fetch or publish)`,
+    judgedBy: "overhead",
     runs: ctx.args.execRuns,
     profileDir: ctx.profileDir,
     proxy,
