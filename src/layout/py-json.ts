@@ -11,6 +11,10 @@
  *   - a `bigint` is a Python `int` of any size.
  * `parsePyJson` returns `PyFloat` for every number written with `.`, `e` or `E` (and for NaN and
  * ±Infinity), and `bigint` for integers beyond 2^53, so its output re-encodes to the same bytes.
+ *
+ * Without `sortKeys`, keys come out in JavaScript's property order, which puts integer-like keys
+ * ("0", "42") first; Python keeps insertion order. Everything whose bytes matter (records, hashes,
+ * manifests) is written with `sortKeys`, where the two agree.
  */
 
 /** A number that Python holds as a `float`, so it prints as `1.0`, not `1`. */

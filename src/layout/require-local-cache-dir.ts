@@ -7,7 +7,8 @@ import type { CacheDirResolution } from "./resolve-cache-dir.ts";
  */
 export function requireLocalCacheDir(resolution: CacheDirResolution): string {
   if (resolution.kind === "local") return resolution.path;
-  throw new UsageError(`There is no local compile cache to work on: ${resolution.reason}.`, {
+  const reason = resolution.reason.charAt(0).toUpperCase() + resolution.reason.slice(1);
+  throw new UsageError(`${reason}.`, {
     code: "E_NO_LOCAL_CACHE",
     hint: "Pass --cache-dir DIR to name a local cache directory.",
   });

@@ -135,8 +135,8 @@ export async function fetch(options: FetchOptions): Promise<FetchResult> {
       plan.downloads,
       // Entries in flight × files per entry in flight ≈ the file concurrency.
       Math.max(1, Math.ceil((options.concurrency ?? DEFAULT_FETCH_CONCURRENCY) / 2)),
-      async ({ entry }) => {
-        const outcome = await fetchEntry(store, versionDir, entry, options);
+      async ({ entry, localState }) => {
+        const outcome = await fetchEntry(store, versionDir, entry, options, localState !== null);
         if ("error" in outcome) {
           result.failed.push(outcome);
           options.onProgress?.({ type: "entry-failed", module: entry.module, error: outcome.error });
@@ -184,6 +184,7 @@ async function fetchEntry(
   versionDir: string,
   entry: RemoteEntry,
   options: FetchOptions,
+  replacesLocal: boolean,
 ): Promise<EntryOutcome> {
   const { signal } = options;
   let staging: string | null = null;
@@ -269,7 +270,7 @@ async function fetchEntry(
       module: entry.module,
       files: wanted.length,
       bytes: wanted.reduce((sum, file) => sum + file.size, 0),
-      replaced: installed === "replaced",
+      replaced: replacesLocal || installed === "replaced",
       verifiedBy: manifest ? "manifest" : wanted.every((file) => file.md5 !== undefined) ? "md5" : "size",
     };
   } catch (error) {

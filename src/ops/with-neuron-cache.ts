@@ -1,0 +1,153 @@
+/**
+ * The seed's context manager as a library call: fetch a model's entries before a compile, run
+ * it, and publish what it produced. A store failure is a warning (the compile never waits on a
+ * bucket) unless `strict`.
+ */
+import { join } from "node:path";
+import { PartialFailureError } from "../errors.ts";
+import { compilerVersionDir } from "../layout/cache-layout.ts";
+import type { PyJsonObject } from "../layout/py-json.ts";
+import { entriesChangedSince, takeEntrySnapshot } from "../local/entry-snapshot.ts";
+import type { Store } from "../store/store.ts";
+import type { TransferListener } from "../sync/transfer-progress.ts";
+import type { FetchResult } from "./fetch.ts";
+import { fetch } from "./fetch.ts";
+import type { SyncResult } from "./sync.ts";
+import { sync } from "./sync.ts";
+
+export interface NeuronCacheOptions {
+  /** The model whose per-model area is fetched and published to. Without one, nothing is fetched and only the flat area is published. */
+  modelId?: string;
+  /** @default "default" */
+  task?: string;
+  /** Export configuration recorded after publishing (can also be set on the context inside `fn`). */
+  exportConfig?: PyJsonObject;
+  /** optimum-neuron version the export record is filed under. */
+  optimumNeuronVersion?: string;
+  cacheDir: string;
+  compilerVersion: string;
+  /** The store, or how to open it (opened only when needed, so a broken store cannot block the compile). */
+  store: Store | (() => Promise<Store>);
+  /** Never publish (pull-request builds). @default false */
+  readOnly?: boolean;
+  /** Store failures fail the call instead of being warnings. @default false */
+  strict?: boolean;
+  /** The cache dir is a mounted store: skip the fetch. @default false */
+  mounted?: boolean;
+  signal?: AbortSignal;
+  onProgress?: TransferListener;
+  /** Told of store failures that were not fatal. */
+  onWarning?: (message: string) => void;
+}
+
+/** Mutable during `fn`: set `exportConfig` once the export configuration is known. */
+export interface NeuronCacheContext {
+  exportConfig: PyJsonObject | undefined;
+}
+
+export interface NeuronCacheReport {
+  fetch: FetchResult | null;
+  /** Why there was no fetch, when there was none. */
+  fetchSkipped: string | null;
+  sync: SyncResult | null;
+  syncSkipped: string | null;
+  /** Entries that appeared or changed while `fn` ran. */
+  changedEntries: string[];
+  warnings: string[];
+}
+
+export interface NeuronCacheOutcome<T> {
+  value: T;
+  report: NeuronCacheReport;
+}
+
+/**
+ * Runs `fn` between a fetch and a sync. When `fn` throws, nothing is published and the error
+ * propagates. `shouldPublish` lets a caller (exec) publish only after a successful command.
+ */
+export async function withNeuronCache<T>(
+  options: NeuronCacheOptions,
+  fn: (context: NeuronCacheContext) => Promise<T>,
+  shouldPublish: (value: T) => boolean = () => true,
+): Promise<NeuronCacheOutcome<T>> {
+  const report: NeuronCacheReport = {
+    fetch: null,
+    fetchSkipped: null,
+    sync: null,
+    syncSkipped: null,
+    changedEntries: [],
+    warnings: [],
+  };
+  const warn = (message: string): void => {
+    report.warnings.push(message);
+    options.onWarning?.(message);
+  };
+  let store: Store | null = null;
+  const openStore = async (): Promise<Store> => {
+    store ??= typeof options.store === "function" ? await options.store() : options.store;
+    return store;
+  };
+  const { signal } = options;
+  try {
+    if (options.mounted) report.fetchSkipped = "the cache dir is a mounted store";
+    else if (options.modelId === undefined) report.fetchSkipped = "no model id given";
+    else {
+      try {
+        report.fetch = await fetch({
+          store: await openStore(),
+          cacheDir: options.cacheDir,
+          compilerVersion: options.compilerVersion,
+          modelId: options.modelId,
+          task: options.task,
+          signal,
+          onProgress: options.onProgress,
+        });
+      } catch (error) {
+        if (signal?.aborted || options.strict) throw error;
+        if (error instanceof PartialFailureError) report.fetch = error.result as FetchResult;
+        warn(`fetch failed, compiling without it: ${messageOf(error)}`);
+      }
+    }
+
+    // Taken after the fetch, so fetched entries are never published back.
+    const snapshot = await takeEntrySnapshot(
+      join(options.cacheDir, compilerVersionDir(options.compilerVersion)),
+    );
+    const context: NeuronCacheContext = { exportConfig: options.exportConfig };
+    const value = await fn(context);
+    report.changedEntries = await entriesChangedSince(snapshot);
+
+    if (options.readOnly) report.syncSkipped = "read-only";
+    else if (!shouldPublish(value)) report.syncSkipped = "the command failed";
+    else if (report.changedEntries.length === 0) {
+      // As optimum-neuron does: no new entries, no record either, and not one store request.
+      report.syncSkipped = "nothing new";
+    } else {
+      try {
+        report.sync = await sync({
+          store: await openStore(),
+          cacheDir: options.cacheDir,
+          compilerVersion: options.compilerVersion,
+          modelId: options.modelId,
+          task: options.task,
+          modules: report.changedEntries,
+          exportConfig: options.modelId === undefined ? undefined : context.exportConfig,
+          optimumNeuronVersion: options.optimumNeuronVersion,
+          signal,
+          onProgress: options.onProgress,
+        });
+      } catch (error) {
+        if (signal?.aborted || options.strict) throw error;
+        if (error instanceof PartialFailureError) report.sync = error.result as SyncResult;
+        warn(`publishing failed; the compile's results stay local: ${messageOf(error)}`);
+      }
+    }
+    return { value, report };
+  } finally {
+    await (store as Store | null)?.close().catch(() => undefined);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,458 @@
+/**
+ * A store kept in a local or shared directory (NFS, FSx, a FUSE mount such as hf-mount).
+ * Objects are plain files under the root, so a store written here can serve directly as a
+ * Neuron compile cache. Writes land in a temp file beside the target, are flushed to disk and
+ * then renamed (or hard-linked, for a conditional create) into place: a reader never sees a
+ * partial file, on any POSIX file system including NFS.
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, type Dirent, type Stats } from "node:fs";
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  realpath,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from "node:fs/promises";
+import path from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { isAbortError, NotFoundError, StoreError, UsageError } from "../../errors.ts";
+import { assertStoreKey, storeKeyProblem } from "../../layout/store-key.ts";
+import { dirFsError as fsError, errorCode } from "./dir-fs-error.ts";
+import type {
+  CallOptions,
+  CreateOptions,
+  ListItem,
+  ListOptions,
+  ReadOptions,
+  Store,
+  StoreCapabilities,
+  StoreObject,
+  WriteOptions,
+  WriteResult,
+  WriteSource,
+} from "../store.ts";
+
+export interface DirStoreOptions {
+  /** The directory that holds the objects; relative paths resolve against the working directory. */
+  root: string;
+}
+
+/** Names of in-flight writes; never listed, and no key may use one as a path segment. */
+const TEMP_NAME = /^\.neff-tmp-[0-9a-f]{16}$/;
+
+/** Hard links are refused by some FUSE and SMB mounts; those errors mean "use a plain copy/rename". */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK", "EACCES"]);
+
+/** A delete may prune a directory between a writer's mkdir and its rename: retry that many times. */
+const MAX_PLACE_ATTEMPTS = 5;
+
+const CAPABILITIES: StoreCapabilities = {
+  conditionalCreate: true,
+  serverSideCopy: true,
+  batchDelete: false,
+  batchWrite: false,
+  listedHashes: [],
+};
+
+/** Opens a directory store. Nothing touches the disk until the first call. */
+export function createDirStore(options: DirStoreOptions): Store {
+  const root = path.resolve(options.root);
+  const url = `file://${root}`;
+  // The real root, memoised once it is known to exist; keys are checked against it.
+  let realRootPromise: Promise<string> | undefined;
+
+  const realRoot = (): Promise<string> => {
+    realRootPromise ??= resolveRoot(root).catch((error: unknown) => {
+      realRootPromise = undefined;
+      throw error;
+    });
+    return realRootPromise;
+  };
+
+  const keyPath = (key: string): string => path.join(root, ...key.split("/"));
+
+  const checkKey = (key: string): void => {
+    assertStoreKey(key);
+    if (key.split("/").some((segment) => TEMP_NAME.test(segment))) {
+      throw new UsageError(
+        `Invalid store key ${JSON.stringify(key)}: it uses a name reserved for temp files.`,
+      );
+    }
+  };
+
+  /**
+   * The real path of an existing key, or null when it does not exist. Throws when a symlink
+   * leads out of the root, so no read can reach a file outside the store.
+   */
+  const resolveInside = async (key: string): Promise<string | null> => {
+    const base = await realRoot();
+    let real: string;
+    try {
+      real = await realpath(keyPath(key));
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw fsError(error, `resolve ${key}`, root);
+    }
+    if (!isInside(base, real)) {
+      throw new StoreError(`${key} is a symbolic link that leads outside ${root}; it is refused.`, {
+        store: "dir",
+        retryable: false,
+        hint: "Remove the link or replace it with the file itself.",
+      });
+    }
+    return real;
+  };
+
+  const statKey = async (key: string): Promise<StoreObject | null> => {
+    const real = await resolveInside(key);
+    if (real === null) return null;
+    let info: Stats;
+    try {
+      info = await stat(real);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw fsError(error, `stat ${key}`, root);
+    }
+    return info.isFile() ? toObject(key, info) : null;
+  };
+
+  /** The parent directory of a key, created as needed, checked to lie inside the root. */
+  const prepareParent = async (key: string): Promise<string> => {
+    const base = await realRoot();
+    const parent = path.dirname(keyPath(key));
+    try {
+      await mkdir(parent, { recursive: true });
+    } catch (error) {
+      throw fsError(error, `create the folder of ${key}`, root);
+    }
+    const realParent = await realpath(parent);
+    if (!isInside(base, realParent)) {
+      throw new StoreError(
+        `The folder of ${key} is a symbolic link that leads outside ${root}; it is refused.`,
+        {
+          store: "dir",
+          retryable: false,
+          hint: "Remove the link or replace it with a real folder.",
+        },
+      );
+    }
+    return parent;
+  };
+
+  /** Moves a finished temp file to `key`; false when `exclusive` and the key already exists. */
+  const place = async (tempPath: string, key: string, exclusive: boolean): Promise<boolean> => {
+    const target = keyPath(key);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (exclusive) {
+          // link() fails with EEXIST atomically, on NFS too (unlike O_EXCL on old NFS clients).
+          try {
+            await link(tempPath, target);
+          } catch (error) {
+            if (!NO_HARD_LINKS.has(errorCode(error))) throw error;
+            // No hard links on this mount: check-then-rename, which two racing writers can both pass.
+            if ((await lstat(target).catch(() => null)) !== null) return false;
+            await rename(tempPath, target);
+            return true;
+          }
+          await unlink(tempPath).catch(() => undefined);
+          return true;
+        }
+        await rename(tempPath, target);
+        return true;
+      } catch (error) {
+        if (errorCode(error) === "EEXIST") return false;
+        if (isMissing(error) && attempt < MAX_PLACE_ATTEMPTS) {
+          // A concurrent delete pruned the now-empty folder: recreate it and try again.
+          await prepareParent(key);
+          continue;
+        }
+        throw fsError(error, `store ${key}`, root);
+      }
+    }
+  };
+
+  /** Removes empty folders from `key`'s parent up to (not including) the root. */
+  const pruneEmptyParents = async (key: string): Promise<void> => {
+    const parts = key.split("/").slice(0, -1);
+    while (parts.length > 0) {
+      try {
+        await rmdir(path.join(root, ...parts));
+      } catch {
+        return; // not empty, already gone, or not ours to remove
+      }
+      parts.pop();
+    }
+  };
+
+  const store: Store = {
+    kind: "dir",
+    url,
+    capabilities: CAPABILITIES,
+
+    async *list(prefix: string, listOptions: ListOptions = {}): AsyncIterable<ListItem> {
+      if (prefix !== "") checkKey(prefix);
+      const base = await realRoot();
+      const start = prefix === "" ? root : keyPath(prefix);
+      const recursive = listOptions.recursive ?? true;
+      const visited = new Set<string>();
+      yield* walk(start, prefix, base, recursive, visited, listOptions.signal);
+    },
+
+    async stat(key: string, callOptions: CallOptions = {}): Promise<StoreObject | null> {
+      checkKey(key);
+      callOptions.signal?.throwIfAborted();
+      return statKey(key);
+    },
+
+    async read(key: string, readOptions: ReadOptions = {}): Promise<Readable | null> {
+      checkKey(key);
+      readOptions.signal?.throwIfAborted();
+      const real = await resolveInside(key);
+      if (real === null) return null;
+      const info = await stat(real).catch((error: unknown) => {
+        if (isMissing(error)) return null;
+        throw fsError(error, `stat ${key}`, root);
+      });
+      if (info === null || !info.isFile()) return null;
+      const range = readOptions.range;
+      const stream = createReadStream(real, {
+        signal: readOptions.signal,
+        highWaterMark: 1024 * 1024,
+        ...(range ? { start: range.offset, end: range.offset + range.length - 1 } : {}),
+      });
+      // Open eagerly so a file deleted in the meantime reads as null, not as a stream error.
+      const opened = await new Promise<boolean>((resolve, reject) => {
+        stream.once("open", () => resolve(true));
+        stream.once("error", (error) => (isMissing(error) ? resolve(false) : reject(error)));
+      });
+      return opened ? stream : null;
+    },
+
+    async write(key: string, source: WriteSource, writeOptions: WriteOptions = {}): Promise<WriteResult> {
+      checkKey(key);
+      const { signal, ifAbsent = false, onProgress } = writeOptions;
+      signal?.throwIfAborted();
+      if (ifAbsent) {
+        const existing = await statKey(key);
+        if (existing !== null) return { object: existing, created: false };
+      }
+      const parent = await prepareParent(key);
+      const tempPath = path.join(parent, `.neff-tmp-${randomBytes(8).toString("hex")}`);
+      try {
+        let written = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            written += chunk.length;
+            onProgress?.({ bytes: chunk.length });
+            callback(null, chunk);
+          },
+        });
+        // flush: fsync before close, so the rename never publishes a file whose bytes are not on disk.
+        const out = createWriteStream(tempPath, { flags: "wx", flush: true });
+        await pipeline(source.open(), counter, out, { signal });
+        if (written !== source.size) {
+          throw new StoreError(
+            `Writing ${key} produced ${written} bytes where ${source.size} were announced.`,
+            {
+              store: "dir",
+              retryable: false,
+            },
+          );
+        }
+        const created = await place(tempPath, key, ifAbsent);
+        const object = await statKey(key);
+        if (object === null) {
+          throw new StoreError(`${key} vanished right after it was written.`, {
+            store: "dir",
+            retryable: true,
+          });
+        }
+        return { object, created };
+      } catch (error) {
+        if (signal?.aborted && !isAbortError(error)) throw signal.reason;
+        throw error instanceof StoreError || isAbortError(error)
+          ? error
+          : fsError(error, `write ${key}`, root);
+      } finally {
+        await unlink(tempPath).catch(() => undefined);
+      }
+    },
+
+    async copy(fromKey: string, toKey: string, callOptions: CallOptions = {}): Promise<StoreObject | null> {
+      checkKey(fromKey);
+      checkKey(toKey);
+      callOptions.signal?.throwIfAborted();
+      const real = await resolveInside(fromKey);
+      if (real === null) return null;
+      const info = await stat(real).catch(() => null);
+      if (info === null || !info.isFile()) return null;
+      const parent = await prepareParent(toKey);
+      const tempPath = path.join(parent, `.neff-tmp-${randomBytes(8).toString("hex")}`);
+      try {
+        // Every write replaces files by rename, never in place, so a hard link is a safe copy.
+        try {
+          await link(real, tempPath);
+        } catch (error) {
+          if (isMissing(error)) return null;
+          if (!NO_HARD_LINKS.has(errorCode(error))) throw error;
+          await copyFile(real, tempPath);
+        }
+        await place(tempPath, toKey, false);
+        return await statKey(toKey);
+      } catch (error) {
+        throw error instanceof StoreError ? error : fsError(error, `copy ${fromKey} to ${toKey}`, root);
+      } finally {
+        await unlink(tempPath).catch(() => undefined);
+      }
+    },
+
+    async delete(key: string, callOptions: CallOptions = {}): Promise<void> {
+      checkKey(key);
+      callOptions.signal?.throwIfAborted();
+      await realRoot();
+      const target = keyPath(key);
+      // The link itself goes, whatever it points to: deleting never reaches outside the root.
+      const info = await lstat(target).catch(() => null);
+      if (info === null || info.isDirectory()) return;
+      try {
+        await unlink(target);
+      } catch (error) {
+        if (!isMissing(error)) throw fsError(error, `delete ${key}`, root);
+      }
+      await pruneEmptyParents(key);
+    },
+
+    async exists(callOptions: CallOptions = {}): Promise<boolean> {
+      callOptions.signal?.throwIfAborted();
+      try {
+        await realRoot();
+        return true;
+      } catch (error) {
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      }
+    },
+
+    async create(createOptions: CreateOptions = {}): Promise<{ created: boolean }> {
+      createOptions.signal?.throwIfAborted();
+      let first: string | undefined;
+      try {
+        first = await mkdir(root, { recursive: true });
+      } catch (error) {
+        throw fsError(error, "create the store folder", root);
+      }
+      await realRoot();
+      return { created: first !== undefined };
+    },
+
+    async close(): Promise<void> {},
+  };
+  return store;
+}
+
+// --- internal ---
+
+async function resolveRoot(root: string): Promise<string> {
+  let info: Stats;
+  try {
+    info = await stat(root);
+  } catch (error) {
+    if (isMissing(error)) {
+      throw new NotFoundError(`The store folder ${root} does not exist.`, {
+        hint: `Create it with \`neff-cache create file://${root}\`, or check the path.`,
+        code: "E_STORE_MISSING",
+      });
+    }
+    throw fsError(error, "open the store folder", root);
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`The store path ${root} is a file, not a folder.`, {
+      hint: "Point the store at a folder (file:///path/to/folder).",
+    });
+  }
+  try {
+    await readdir(root);
+  } catch (error) {
+    throw fsError(error, "read the store folder", root);
+  }
+  return realpath(root);
+}
+
+async function* walk(
+  dir: string,
+  keyPrefix: string,
+  base: string,
+  recursive: boolean,
+  visited: Set<string>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ListItem> {
+  signal?.throwIfAborted();
+  const realDir = await realpath(dir).catch(() => null);
+  // A folder reached twice through links is a cycle; one outside the root is not ours to list.
+  if (realDir === null || !isInside(base, realDir) || visited.has(realDir)) return;
+  visited.add(realDir);
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return;
+    throw fsError(error, `list ${keyPrefix || "the store"}`, dir);
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (TEMP_NAME.test(entry.name)) continue;
+    const key = keyPrefix === "" ? entry.name : `${keyPrefix}/${entry.name}`;
+    // A name no key can address (backslash, control characters) cannot be read back: skip it.
+    if (storeKeyProblem(key) !== null) continue;
+    const full = path.join(dir, entry.name);
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await realpath(full).catch(() => null);
+      if (target === null || !isInside(base, target)) continue;
+      const info = await stat(target).catch(() => null);
+      isDir = info?.isDirectory() ?? false;
+      isFile = info?.isFile() ?? false;
+    }
+    if (isFile) {
+      const info = await stat(full).catch(() => null);
+      if (info?.isFile()) yield { type: "file", ...toObject(key, info) };
+    } else if (isDir) {
+      if (recursive) {
+        yield* walk(full, key, base, true, visited, signal);
+      } else if (await hasAnyFile(full, base, new Set(visited))) {
+        yield { type: "dir", key };
+      }
+    }
+  }
+}
+
+/** Whether a folder holds at least one listable file at any depth (empty folders are not "dirs"). */
+async function hasAnyFile(dir: string, base: string, visited: Set<string>): Promise<boolean> {
+  for await (const item of walk(dir, "x", base, true, visited, undefined)) {
+    if (item.type === "file") return true;
+  }
+  return false;
+}
+
+function toObject(key: string, info: Stats): StoreObject {
+  return { key, size: info.size, lastModified: info.mtime };
+}
+
+function isInside(base: string, candidate: string): boolean {
+  return candidate === base || candidate.startsWith(base.endsWith(path.sep) ? base : base + path.sep);
+}
+
+function isMissing(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "ENOENT" || code === "ENOTDIR";
+}

@@ -1,0 +1,304 @@
+/**
+ * The cache operations end to end on one store backend: the seed's test plan (compile and
+ * publish, wipe, fetch instead of compiling, warm run) plus the safety rules (what is never
+ * published, what is never installed, what is never clobbered). Every backend runs it.
+ */
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PartialFailureError } from "../../src/errors.ts";
+import {
+  compilerVersionDir,
+  exportRecordKey,
+  flatEntryKey,
+  modelEntryKey,
+} from "../../src/layout/cache-layout.ts";
+import { ENTRY_MANIFEST_FILE } from "../../src/layout/entry-files.ts";
+import { exportRecordBody, exportRecordHash } from "../../src/layout/export-record.ts";
+import { pyFloat } from "../../src/layout/py-json.ts";
+import { fetch } from "../../src/ops/fetch.ts";
+import { lookup } from "../../src/ops/lookup.ts";
+import { sync } from "../../src/ops/sync.ts";
+import { withNeuronCache } from "../../src/ops/with-neuron-cache.ts";
+import type { ListItem, Store } from "../../src/store/store.ts";
+import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
+
+export interface CacheOperationSuiteOptions {
+  name: string;
+  /** A fresh, empty store for one test. */
+  createStore: () => Promise<Store>;
+}
+
+const CV = "2.21.33363.0+82129205";
+const MODEL = "test-org/tiny-llama";
+const TASK = "text-generation";
+const CONFIG = {
+  batch_size: 1,
+  sequence_length: 4096,
+  tp_degree: 8,
+  torch_dtype: "bfloat16",
+  scale: pyFloat(1),
+};
+const GRAPHS = ["graph-a", "graph-b", "graph-c"];
+
+export function runCacheOperationSuite(options: CacheOperationSuiteOptions): void {
+  describe(`cache operations: ${options.name}`, () => {
+    let cacheDir: string;
+    let store: Store;
+    beforeEach(async () => {
+      cacheDir = await mkdtemp(path.join(tmpdir(), "neff-ops-cache-"));
+      store = await options.createStore();
+    });
+    afterEach(async () => {
+      await store.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    });
+
+    const compileWithCache = (graphs = GRAPHS, extra: { fail?: boolean; readOnly?: boolean } = {}) =>
+      withNeuronCache(
+        {
+          modelId: MODEL,
+          task: TASK,
+          exportConfig: CONFIG,
+          optimumNeuronVersion: "0.4.6",
+          cacheDir,
+          compilerVersion: CV,
+          store,
+          readOnly: extra.readOnly,
+        },
+        () =>
+          simulateCompile({ graphs, cacheDir, compilerVersion: CV, neffBytes: 300_000, fail: extra.fail }),
+        (result) => result.exitCode === 0,
+      );
+
+    it("runs the four phases: compile and publish, wipe, fetch instead of compiling, warm", async () => {
+      const first = await compileWithCache();
+      expect(first.value.modules.map((module) => module.outcome)).toEqual([
+        "compiled",
+        "compiled",
+        "compiled",
+      ]);
+      expect(first.report.sync?.published).toHaveLength(3);
+      expect(first.report.sync?.record?.created).toBe(true);
+      const keys = await listKeys(store, compilerVersionDir(CV));
+      for (const module of first.value.modules) {
+        for (const file of [
+          "model.neff",
+          "model.done",
+          "model.hlo_module.pb",
+          "compile_flags.json",
+          ENTRY_MANIFEST_FILE,
+        ]) {
+          expect(keys).toContain(flatEntryKey({ compilerVersion: CV, module: module.name, file }));
+          expect(keys).toContain(
+            modelEntryKey({ compilerVersion: CV, modelId: MODEL, task: TASK, module: module.name, file }),
+          );
+        }
+      }
+
+      await rm(cacheDir, { recursive: true, force: true });
+
+      const second = await compileWithCache();
+      expect(second.report.fetch?.fetched).toHaveLength(3);
+      expect(second.report.fetch?.fetched.every((entry) => entry.verifiedBy === "manifest")).toBe(true);
+      expect(second.value.modules.map((module) => module.outcome)).toEqual(["hit", "hit", "hit"]);
+      expect(second.report.sync).toBeNull();
+
+      const third = await compileWithCache();
+      expect(third.report.fetch?.fetched).toEqual([]);
+      expect(third.report.fetch?.skipped.map((skip) => skip.reason)).toEqual([
+        "present",
+        "present",
+        "present",
+      ]);
+      expect(third.report.changedEntries).toEqual([]);
+      expect(third.report.sync).toBeNull();
+    });
+
+    it("writes the export record with Python's exact bytes and finds it with lookup", async () => {
+      await compileWithCache();
+      const key = exportRecordKey({
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        optimumNeuronVersion: "0.4.6",
+        hash: exportRecordHash(CONFIG),
+      });
+      const body = await readText(store, key);
+      expect(body).toBe(exportRecordBody(CONFIG));
+      expect(body).toContain('"scale": 1.0');
+      const found = await lookup({ store, modelId: MODEL, filter: { batchSize: 1, dtype: "bf16" } });
+      expect(found.records.map((record) => record.key)).toEqual([key]);
+      expect(found.records[0]?.summary.tpDegree).toBe(8);
+      const none = await lookup({ store, modelId: MODEL, filter: { batchSize: 2 } });
+      expect(none.records).toEqual([]);
+    });
+
+    it("never publishes a failed compile, and a failed command publishes nothing", async () => {
+      const failed = await compileWithCache(["bad-graph"], { fail: true });
+      expect(failed.value.exitCode).toBe(1);
+      expect(failed.report.syncSkipped).toBe("the command failed");
+      expect(await listKeys(store, compilerVersionDir(CV))).toEqual([]);
+
+      // Even an explicit sync of everything leaves the failed entry out.
+      const result = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL });
+      expect(result.published).toEqual([]);
+      expect(result.skipped.map((skip) => skip.reason)).toEqual(["not-success"]);
+      expect(await listKeys(store, compilerVersionDir(CV))).toEqual([]);
+    });
+
+    it("never publishes locked or empty entries, nor lock files and logs", async () => {
+      await simulateCompile({ graphs: ["ok"], cacheDir, compilerVersion: CV });
+      const versionDir = path.join(cacheDir, compilerVersionDir(CV));
+      await makeEntry(versionDir, "MODULE_1111+aaaa", {
+        "model.hlo_module.pb": "x",
+        "model.hlo_module.pb.lock": "",
+      });
+      await makeEntry(versionDir, "MODULE_2222+bbbb", {});
+      const [success] = await readdir(versionDir).then((names) =>
+        names.filter((name) => name.startsWith("MODULE_") && name.length > 20),
+      );
+      await writeFile(path.join(versionDir, success ?? "", "stale.lock"), "");
+      const result = await sync({ store, cacheDir, compilerVersion: CV });
+      // A success entry with a leftover lock file is still a success (neff + done), but the lock does not travel.
+      expect(result.published.map((entry) => entry.module)).toEqual([success]);
+      const keys = await listKeys(store, compilerVersionDir(CV));
+      expect(keys.some((key) => key.endsWith(".lock") || key.endsWith("model.log"))).toBe(false);
+      expect(keys.some((key) => key.includes("MODULE_1111") || key.includes("MODULE_2222"))).toBe(false);
+    });
+
+    it("transfers nothing when sync runs a second time", async () => {
+      await simulateCompile({ graphs: GRAPHS, cacheDir, compilerVersion: CV });
+      const first = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(first.published).toHaveLength(3);
+      const second = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(second.published).toEqual([]);
+      expect(second.bytes).toBe(0);
+      expect(second.skipped.map((skip) => skip.reason)).toEqual(["present", "present", "present"]);
+    });
+
+    it("replaces a locally empty or failed entry with the store's success, and leaves a compiling one alone", async () => {
+      const compiled = await simulateCompile({ graphs: GRAPHS, cacheDir, compilerVersion: CV });
+      await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      const [emptyOne, failedOne, lockedOne] = compiled.modules.map((module) => module.name);
+      const versionDir = path.join(cacheDir, compilerVersionDir(CV));
+      await rm(versionDir, { recursive: true });
+      await makeEntry(versionDir, emptyOne ?? "", {});
+      await makeEntry(versionDir, failedOne ?? "", { "model.log": "error", "model.hlo_module.pb": "x" });
+      await makeEntry(versionDir, lockedOne ?? "", { "model.hlo_module.pb.lock": "" });
+
+      const result = await fetch({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(new Map(result.fetched.map((entry) => [entry.module, entry.replaced]))).toEqual(
+        new Map([
+          [emptyOne, true],
+          [failedOne, true],
+        ]),
+      );
+      expect(result.skipped).toEqual([
+        expect.objectContaining({ module: lockedOne, reason: "compiling-locally" }),
+      ]);
+      expect(await readdir(path.join(versionDir, failedOne ?? ""))).not.toContain("model.log");
+      expect(await readdir(path.join(versionDir, lockedOne ?? ""))).toEqual(["model.hlo_module.pb.lock"]);
+      expect(
+        (await readdir(versionDir)).filter((name) => name.startsWith(".") && name !== ".neff-cache-staging"),
+      ).toEqual([]);
+    });
+
+    it("skips store entries that are not complete successes", async () => {
+      const prefix = `${compilerVersionDir(CV)}/${MODEL}/${TASK}`;
+      await putText(store, `${prefix}/MODULE_3333+cccc/model.log`, "compile error");
+      await putText(store, `${prefix}/MODULE_3333+cccc/model.hlo_module.pb`, "hlo");
+      await putText(store, `${prefix}/MODULE_4444+dddd/model.neff`, "neff without done");
+      const result = await fetch({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(result.fetched).toEqual([]);
+      expect(result.skipped.map((skip) => [skip.module, skip.reason])).toEqual([
+        ["MODULE_3333+cccc", "remote-incomplete"],
+        ["MODULE_4444+dddd", "remote-incomplete"],
+      ]);
+      expect(
+        await stat(path.join(cacheDir, compilerVersionDir(CV), "MODULE_3333+cccc")).catch(() => null),
+      ).toBeNull();
+    });
+
+    it("refuses bytes that do not match the manifest and installs nothing of that entry", async () => {
+      const compiled = await simulateCompile({
+        graphs: ["one"],
+        cacheDir,
+        compilerVersion: CV,
+        neffBytes: 50_000,
+      });
+      await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      const module = compiled.modules[0]?.name ?? "";
+      const neffKey = modelEntryKey({
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        module,
+        file: "model.neff",
+      });
+      // Same size, other bytes: only the manifest's sha256 can tell.
+      await putText(store, neffKey, "x".repeat(50_000));
+      await rm(cacheDir, { recursive: true });
+
+      const failure = await fetch({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK }).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(PartialFailureError);
+      const result = (failure as PartialFailureError<{ failed: Array<{ module: string; error: string }> }>)
+        .result;
+      expect(result.failed).toEqual([
+        { module, error: expect.stringMatching(/verification failed: .*sha256/) },
+      ]);
+      expect(await stat(path.join(cacheDir, compilerVersionDir(CV), module)).catch(() => null)).toBeNull();
+    });
+
+    it("publishes only the flat area without a model id, and fetch needs one", async () => {
+      await simulateCompile({ graphs: ["solo"], cacheDir, compilerVersion: CV });
+      const result = await sync({ store, cacheDir, compilerVersion: CV });
+      expect(result.published[0]?.areas).toEqual(["flat"]);
+      const keys = await listKeys(store, compilerVersionDir(CV));
+      expect(keys.every((key) => key.split("/").length === 3)).toBe(true);
+
+      await rm(cacheDir, { recursive: true });
+      const warmed = await fetch({ store, cacheDir, compilerVersion: CV, all: true });
+      expect(warmed.fetched).toHaveLength(1);
+    });
+
+    it("keeps a read-only run from publishing", async () => {
+      const run = await compileWithCache(["ro"], { readOnly: true });
+      expect(run.value.modules[0]?.outcome).toBe("compiled");
+      expect(run.report.syncSkipped).toBe("read-only");
+      expect(await listKeys(store, compilerVersionDir(CV))).toEqual([]);
+    });
+  });
+}
+
+// --- helpers ---
+
+async function listKeys(store: Store, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const item of store.list(prefix) as AsyncIterable<ListItem>)
+    if (item.type === "file") keys.push(item.key);
+  return keys.sort();
+}
+
+async function readText(store: Store, key: string): Promise<string | null> {
+  const body = await store.read(key);
+  if (body === null) return null;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function putText(store: Store, key: string, text: string): Promise<void> {
+  const bytes = Buffer.from(text);
+  await store.write(key, { size: bytes.length, open: () => Readable.from([bytes]) });
+}
+
+async function makeEntry(versionDir: string, module: string, files: Record<string, string>): Promise<void> {
+  await mkdir(path.join(versionDir, module), { recursive: true });
+  for (const [name, content] of Object.entries(files))
+    await writeFile(path.join(versionDir, module, name), content);
+}

@@ -1,0 +1,56 @@
+import type { XorbRecord } from "./create-storage.ts";
+import {
+  SHARD_FOOTER_BYTES,
+  SHARD_FOOTER_VERSION,
+  SHARD_HEADER_BYTES,
+  SHARD_HEADER_VERSION,
+  SHARD_MAGIC_TAG,
+  SHARD_RECORD_BYTES,
+} from "./parse-shard.ts";
+import { hexToHash } from "./xet-hash.ts";
+
+/**
+ * Builds the answer to a global-dedup query: a shard with an empty file section and one xorb in the CAS
+ * section, chunk hashes unkeyed (HMAC key zero). `file_lookup_offset` is set to the end of the CAS section
+ * because the JS client reads xorb entries up to that offset.
+ */
+export function buildDedupShard(xorb: XorbRecord, nowSeconds: number): Uint8Array {
+  const casOffset = SHARD_HEADER_BYTES + SHARD_RECORD_BYTES;
+  const footerOffset = casOffset + SHARD_RECORD_BYTES * (xorb.chunks.length + 2);
+  const out = new Uint8Array(footerOffset + SHARD_FOOTER_BYTES);
+  const view = new DataView(out.buffer);
+  out.set(SHARD_MAGIC_TAG, 0);
+  view.setBigUint64(32, BigInt(SHARD_HEADER_VERSION), true);
+  view.setBigUint64(40, BigInt(SHARD_FOOTER_BYTES), true);
+  out.fill(0xff, SHARD_HEADER_BYTES, SHARD_HEADER_BYTES + 32);
+
+  let rawTotal = 0;
+  for (const chunk of xorb.chunks) rawTotal += chunk.rawLength;
+  let at = casOffset;
+  out.set(hexToHash(xorb.hash), at);
+  view.setUint32(at + 36, xorb.chunks.length, true);
+  view.setUint32(at + 40, rawTotal, true);
+  view.setUint32(at + 44, xorb.size, true);
+  at += SHARD_RECORD_BYTES;
+  let unpackedStart = 0;
+  for (const chunk of xorb.chunks) {
+    out.set(hexToHash(chunk.hash), at);
+    view.setUint32(at + 32, unpackedStart, true);
+    view.setUint32(at + 36, chunk.rawLength, true);
+    unpackedStart += chunk.rawLength;
+    at += SHARD_RECORD_BYTES;
+  }
+  out.fill(0xff, at, at + 32);
+
+  const footer = footerOffset;
+  view.setBigUint64(footer, BigInt(SHARD_FOOTER_VERSION), true);
+  view.setBigUint64(footer + 8, BigInt(SHARD_HEADER_BYTES), true);
+  view.setBigUint64(footer + 16, BigInt(casOffset), true);
+  view.setBigUint64(footer + 24, BigInt(footerOffset), true);
+  view.setBigUint64(footer + 104, BigInt(nowSeconds), true);
+  view.setBigUint64(footer + 112, BigInt(nowSeconds + 86_400), true);
+  view.setBigUint64(footer + 168, BigInt(xorb.size), true);
+  view.setBigUint64(footer + 184, BigInt(rawTotal), true);
+  view.setBigUint64(footer + 192, BigInt(footerOffset), true);
+  return out;
+}

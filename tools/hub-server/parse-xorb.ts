@@ -1,0 +1,91 @@
+import { decodeChunkPayload } from "./decode-chunk-payload.ts";
+import { hashToHex } from "./xet-hash.ts";
+import type { HashedRange, XetHasher } from "./xet-hash.ts";
+
+/** Size of the header in front of every chunk of a xorb. */
+export const CHUNK_HEADER_BYTES = 8;
+/** Largest serialized xorb the CAS accepts. */
+export const MAX_XORB_BYTES = 64 * 1024 * 1024;
+/** Largest uncompressed chunk (the chunker's forced cut). */
+export const MAX_CHUNK_BYTES = 128 * 1024;
+
+// xet-core appends an info footer that starts with "XETBLOB"; a chunk header starts with version 0.
+const FOOTER_FIRST_BYTE = 0x58;
+
+/** One chunk of a stored xorb. Offsets are into the serialized xorb. */
+export interface XorbChunk {
+  /** Xet hex of the chunk hash. */
+  hash: string;
+  /** Offset of the chunk header. */
+  offset: number;
+  /** Offset one past the last payload byte. */
+  end: number;
+  /** Uncompressed length. */
+  rawLength: number;
+}
+
+/** What a verified xorb holds. */
+export interface ParsedXorb {
+  /** Merkle root over the chunks, Xet hex. */
+  hash: string;
+  chunks: XorbChunk[];
+  /** Bytes of chunk data (a footer, if any, is excluded). */
+  dataLength: number;
+}
+
+/** Raised for a xorb whose bytes do not follow the format. */
+export class XorbFormatError extends Error {
+  override name = "XorbFormatError";
+}
+
+/** Reads the 8-byte chunk header at `offset`. */
+export function readChunkHeader(
+  bytes: Uint8Array,
+  offset: number,
+): { version: number; compressedLength: number; scheme: number; rawLength: number } {
+  if (offset + CHUNK_HEADER_BYTES > bytes.length)
+    throw new XorbFormatError(`truncated chunk header at ${offset}`);
+  const u24 = (at: number): number =>
+    (bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16);
+  return {
+    version: bytes[offset] as number,
+    compressedLength: u24(offset + 1),
+    scheme: bytes[offset + 4] as number,
+    rawLength: u24(offset + 5),
+  };
+}
+
+/** Decodes the chunk whose header starts at `offset` of `bytes`. */
+export function decodeXorbChunk(bytes: Uint8Array, offset: number): Uint8Array {
+  const header = readChunkHeader(bytes, offset);
+  if (header.version !== 0) throw new XorbFormatError(`unknown chunk version ${header.version} at ${offset}`);
+  const start = offset + CHUNK_HEADER_BYTES;
+  const end = start + header.compressedLength;
+  if (end > bytes.length) throw new XorbFormatError(`truncated chunk payload at ${offset}`);
+  return decodeChunkPayload(header.scheme, bytes.subarray(start, end), header.rawLength);
+}
+
+/**
+ * Parses a serialized xorb, decodes every chunk and hashes it. Chunk boundaries are trusted as sent:
+ * the JS chunker can emit non-final chunks below the nominal 8 KiB minimum.
+ */
+export function parseXorb(bytes: Uint8Array, hasher: XetHasher): ParsedXorb {
+  if (bytes.length > MAX_XORB_BYTES)
+    throw new XorbFormatError(`xorb of ${bytes.length} bytes exceeds 64 MiB`);
+  const chunks: XorbChunk[] = [];
+  const leaves: HashedRange[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (bytes[offset] === FOOTER_FIRST_BYTE) break;
+    const header = readChunkHeader(bytes, offset);
+    if (header.rawLength > MAX_CHUNK_BYTES) throw new XorbFormatError(`chunk at ${offset} exceeds 128 KiB`);
+    const raw = decodeXorbChunk(bytes, offset);
+    const hash = hasher.chunkHash(raw);
+    const end = offset + CHUNK_HEADER_BYTES + header.compressedLength;
+    chunks.push({ hash: hashToHex(hash), offset, end, rawLength: header.rawLength });
+    leaves.push({ hash, size: header.rawLength });
+    offset = end;
+  }
+  if (chunks.length === 0) throw new XorbFormatError("xorb holds no chunk");
+  return { hash: hashToHex(hasher.merkleRoot(leaves)), chunks, dataLength: offset };
+}
