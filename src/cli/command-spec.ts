@@ -25,6 +25,8 @@ export interface CommandOutcome {
   human: () => string;
   /** Defaults to 0; `exec` passes its child's code through. */
   exitCode?: number;
+  /** Where the human text goes; `exec` keeps stdout for its command. @default "stdout" */
+  humanStream?: "stdout" | "stderr";
 }
 
 export interface CommandSpec {

@@ -4,6 +4,19 @@
  */
 import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { EXEC_COMMAND } from "./exec-command.ts";
+import { FETCH_COMMAND } from "./fetch-command.ts";
+import { LOOKUP_COMMAND } from "./lookup-command.ts";
+import { SET_COMMAND } from "./set-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
+import { SYNC_COMMAND } from "./sync-command.ts";
 
-export const COMMANDS: readonly CommandSpec[] = [STATUS_COMMAND, CLEANUP_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [
+  STATUS_COMMAND,
+  CLEANUP_COMMAND,
+  FETCH_COMMAND,
+  SYNC_COMMAND,
+  LOOKUP_COMMAND,
+  EXEC_COMMAND,
+  SET_COMMAND,
+];

@@ -80,7 +80,8 @@ export async function runCli(io: CliIo): Promise<number> {
       return 0;
     }
     const outcome = await command.run(input, context);
-    write(io.stdout, input.json ? renderJson(outcome.data, redact) : outcome.human());
+    if (input.json) write(io.stdout, renderJson(outcome.data, redact));
+    else write(outcome.humanStream === "stderr" ? io.stderr : io.stdout, outcome.human());
     return outcome.exitCode ?? 0;
   } catch (error) {
     const described = describeError(error);

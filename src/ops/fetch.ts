@@ -30,6 +30,7 @@ import type { FetchSkip } from "../sync/plan-fetch.ts";
 import { planFetch } from "../sync/plan-fetch.ts";
 import type { AreaSelector, RefusedKey, RemoteEntry } from "../sync/remote-entries.ts";
 import { groupRemoteEntries } from "../sync/remote-entries.ts";
+import { allowManyListeners } from "../sync/allow-many-listeners.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import { readStoreText } from "../sync/read-store-text.ts";
 
@@ -90,6 +91,7 @@ export interface FetchResult {
 export async function fetch(options: FetchOptions): Promise<FetchResult> {
   const started = performance.now();
   const { store, cacheDir, compilerVersion, signal } = options;
+  allowManyListeners(signal);
   const selector: AreaSelector = options.all
     ? { area: "flat", compilerVersion }
     : {

@@ -34,6 +34,7 @@ import { writeObjects } from "../store/store-ops.ts";
 import { sha256File } from "../sync/hash-file.ts";
 import type { AreaSelector } from "../sync/remote-entries.ts";
 import { groupRemoteEntries } from "../sync/remote-entries.ts";
+import { allowManyListeners } from "../sync/allow-many-listeners.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
 
@@ -103,6 +104,7 @@ export interface SyncResult {
 export async function sync(options: SyncOptions): Promise<SyncResult> {
   const started = performance.now();
   const { store, cacheDir, compilerVersion, signal } = options;
+  allowManyListeners(signal);
   const modelId = options.modelId === undefined ? null : validateModelId(options.modelId);
   const task = modelId === null ? null : validateTask(options.task);
   if (options.exportConfig !== undefined && modelId === null) {

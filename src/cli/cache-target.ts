@@ -1,0 +1,135 @@
+/**
+ * What fetch, sync, lookup and exec share on the command line: the local cache, the compiler
+ * version, the store, and the export config file.
+ */
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import path from "node:path";
+import { NotFoundError, UsageError } from "../errors.ts";
+import type { PyJsonObject } from "../layout/py-json.ts";
+import { isPyJsonObject, parsePyJson } from "../layout/py-json.ts";
+import { requireLocalCacheDir } from "../layout/require-local-cache-dir.ts";
+import { resolveCacheDir } from "../layout/resolve-cache-dir.ts";
+import type { Store } from "../store/store.ts";
+import type { CommandInput, OptionSpec } from "./command-spec.ts";
+import type { CliContext } from "./context.ts";
+import { stringOption } from "./parse-command-line.ts";
+
+export const CACHE_DIR_OPTION: OptionSpec = {
+  type: "string",
+  value: "DIR",
+  help: "local compile cache (default: --cache_dir in NEURON_CC_FLAGS, NEURON_COMPILE_CACHE_URL, /var/tmp/neuron-compile-cache)",
+};
+export const COMPILER_VERSION_OPTION: OptionSpec = {
+  type: "string",
+  value: "V",
+  help: "full neuronx-cc version (default: NEFF_CACHE_COMPILER_VERSION or the installed compiler)",
+};
+export const BUCKET_OPTION: OptionSpec = {
+  type: "string",
+  value: "B",
+  help: "store: ns/name, hf://buckets/ns/name[/prefix], s3://bucket[/prefix], file:///dir (default: NEURON_CACHE_BUCKET, then $HF_HOME/optimum_neuron_cache_bucket)",
+};
+export const TASK_OPTION: OptionSpec = {
+  type: "string",
+  value: "T",
+  help: 'task of the model (default: "default")',
+};
+export const CONFIG_OPTION: OptionSpec = {
+  type: "string",
+  value: "FILE.json",
+  help: "export configuration to record beside the model's entries (written last)",
+};
+export const OPTIMUM_NEURON_VERSION_OPTION: OptionSpec = {
+  type: "string",
+  value: "V",
+  help: "optimum-neuron version export records are filed under (default: NEFF_CACHE_OPTIMUM_NEURON_VERSION or the installed package)",
+};
+
+/** The local cache dir, or a UsageError saying why there is none. */
+export function localCacheDir(input: CommandInput, context: CliContext): string {
+  return requireLocalCacheDir(
+    resolveCacheDir({
+      cacheDir: stringOption(input, "cache-dir"),
+      env: context.env,
+      cwd: context.cwd,
+      homeDir: context.env.HOME ?? homedir(),
+    }),
+  );
+}
+
+/** The compiler version, from the flag, the variable or the installed compiler. */
+export async function compilerVersion(input: CommandInput, context: CliContext): Promise<string> {
+  const { requireCompilerVersion } = await import("../local/require-compiler-version.ts");
+  const found = await requireCompilerVersion({
+    compilerVersion: stringOption(input, "compiler-version"),
+    env: context.env,
+    signal: context.signal,
+  });
+  return found.version;
+}
+
+/** Opens the store named by --bucket, NEURON_CACHE_BUCKET, the bucket file, or the default. */
+export async function openCliStore(
+  input: CommandInput,
+  context: CliContext,
+  flag = "bucket",
+): Promise<Store> {
+  const [{ resolveBucket }, { openStore }] = await Promise.all([
+    import("../local/bucket-config.ts"),
+    import("../store/open-store.ts"),
+  ]);
+  const bucket = await resolveBucket({ flag: stringOption(input, flag), env: { ...context.env } });
+  const location =
+    bucket.location.kind === "dir" && !path.isAbsolute(bucket.location.path)
+      ? { kind: "dir" as const, path: path.resolve(context.cwd, bucket.location.path) }
+      : bucket.location;
+  context.log.debug(`store: ${bucket.value} (from ${bucket.source})`);
+  return openStore(location, { env: context.env, signal: context.signal });
+}
+
+/** Reads `--config FILE.json` as an export configuration; floats stay floats (`1.0`). */
+export async function exportConfig(
+  input: CommandInput,
+  context: CliContext,
+): Promise<PyJsonObject | undefined> {
+  const file = stringOption(input, "config");
+  if (file === undefined) return undefined;
+  const where = path.resolve(context.cwd, file);
+  let text: string;
+  try {
+    text = await readFile(where, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw new NotFoundError(`Config file ${where} does not exist.`, {
+        hint: "Pass --config with the path of a JSON file.",
+      });
+    throw new UsageError(`Cannot read config file ${where}: ${(error as Error).message}.`);
+  }
+  const parsed = parsePyJson(text);
+  if (!parsed.ok) {
+    throw new UsageError(`Config file ${where} is not valid JSON: ${parsed.reason}.`, {
+      hint: 'It must hold one JSON object, e.g. {"batch_size": 1, "sequence_length": 4096}.',
+    });
+  }
+  if (!isPyJsonObject(parsed.value)) {
+    throw new UsageError(`Config file ${where} must hold a JSON object.`, {
+      hint: 'For example {"batch_size": 1, "sequence_length": 4096}.',
+    });
+  }
+  return parsed.value;
+}
+
+/** The optimum-neuron version for export records; required only when a config is given. */
+export async function optimumNeuronVersion(input: CommandInput, context: CliContext): Promise<string> {
+  const { findOptimumNeuronVersion } = await import("../local/find-optimum-neuron-version.ts");
+  const found = await findOptimumNeuronVersion({
+    flag: stringOption(input, "optimum-neuron-version"),
+    env: context.env,
+  });
+  if (found !== null) return found;
+  throw new UsageError("Cannot tell which optimum-neuron version the export record belongs to.", {
+    hint: "Pass --optimum-neuron-version V (e.g. 0.4.6) or set NEFF_CACHE_OPTIMUM_NEURON_VERSION.",
+  });
+}

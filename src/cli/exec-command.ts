@@ -1,0 +1,76 @@
+import type { CommandSpec } from "./command-spec.ts";
+import {
+  BUCKET_OPTION,
+  CACHE_DIR_OPTION,
+  COMPILER_VERSION_OPTION,
+  CONFIG_OPTION,
+  OPTIMUM_NEURON_VERSION_OPTION,
+  TASK_OPTION,
+  exportConfig,
+  openCliStore,
+  optimumNeuronVersion,
+} from "./cache-target.ts";
+import { flagOption, stringOption } from "./parse-command-line.ts";
+
+/**
+ * `neff-cache exec --model M -- COMMAND…`: fetch, run the compile, publish what it produced.
+ * Only the command line itself can fail exec before the command runs; anything about the cache
+ * or the store is a warning and the command runs regardless (unless --strict).
+ */
+export const EXEC_COMMAND: CommandSpec = {
+  name: "exec",
+  summary: "fetch a model's entries, run a compile command, publish the entries it produced",
+  args: "",
+  minPositionals: 0,
+  maxPositionals: 0,
+  takesCommand: true,
+  options: {
+    model: {
+      type: "string",
+      value: "MODEL_ID",
+      help: "model whose entries are fetched and published (org/name)",
+    },
+    task: TASK_OPTION,
+    config: CONFIG_OPTION,
+    "optimum-neuron-version": OPTIMUM_NEURON_VERSION_OPTION,
+    bucket: BUCKET_OPTION,
+    "cache-dir": CACHE_DIR_OPTION,
+    "compiler-version": COMPILER_VERSION_OPTION,
+    "read-only": {
+      type: "boolean",
+      help: "never publish (also NEFF_CACHE_READ_ONLY=1); for pull-request builds",
+    },
+    strict: {
+      type: "boolean",
+      help: "fail when the store fails, instead of warning (also NEFF_CACHE_STRICT=1)",
+    },
+  },
+  async run(input, context) {
+    const { execWithCache } = await import("./exec-with-cache.ts");
+    const modelId = stringOption(input, "model");
+    const config = await exportConfig(input, context);
+    const result = await execWithCache({
+      command: input.rest,
+      modelId,
+      task: stringOption(input, "task"),
+      exportConfig: config,
+      optimumNeuronVersion: config === undefined ? undefined : await optimumNeuronVersion(input, context),
+      readOnly: flagOption(input, "read-only") || isOn(context.env.NEFF_CACHE_READ_ONLY),
+      strict: flagOption(input, "strict") || isOn(context.env.NEFF_CACHE_STRICT),
+      input,
+      context,
+      openStore: () => openCliStore(input, context),
+    });
+    const { renderExec } = await import("./render/exec.ts");
+    return {
+      data: result,
+      human: () => renderExec(result),
+      exitCode: result.exitCode,
+      humanStream: "stderr",
+    };
+  },
+};
+
+function isOn(value: string | undefined): boolean {
+  return value !== undefined && ["1", "true", "yes"].includes(value.trim().toLowerCase());
+}

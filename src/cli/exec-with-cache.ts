@@ -1,0 +1,134 @@
+/**
+ * The CLI side of exec: resolve the cache and the compiler version (each a warning when it
+ * fails, never a reason not to run the command), run the command between fetch and sync, and
+ * report. Kept out of the command table so `exec`'s start-up imports stay small.
+ */
+import { compilerVersionDir } from "../layout/cache-layout.ts";
+import type { PyJsonObject } from "../layout/py-json.ts";
+import { isMountPoint, mountedFromEnv } from "../local/is-mount-point.ts";
+import { runCommand } from "../local/run-command.ts";
+import type { RunCommandResult } from "../local/run-command.ts";
+import type { NeuronCacheReport } from "../ops/with-neuron-cache.ts";
+import { withNeuronCache } from "../ops/with-neuron-cache.ts";
+import type { Store } from "../store/store.ts";
+import { compilerVersion, localCacheDir } from "./cache-target.ts";
+import type { CommandInput } from "./command-spec.ts";
+import type { CliContext } from "./context.ts";
+import { createProgressLine } from "./render/progress.ts";
+
+export interface ExecWithCacheOptions {
+  command: readonly string[];
+  modelId: string | undefined;
+  task: string | undefined;
+  exportConfig: PyJsonObject | undefined;
+  optimumNeuronVersion: string | undefined;
+  readOnly: boolean;
+  strict: boolean;
+  input: CommandInput;
+  context: CliContext;
+  openStore: () => Promise<Store>;
+}
+
+export interface ExecResult {
+  command: readonly string[];
+  exitCode: number;
+  signal: string | null;
+  commandSeconds: number;
+  cacheDir: string | null;
+  compilerVersion: string | null;
+  /** Null when the cache could not be used at all (see warnings). */
+  cache: NeuronCacheReport | null;
+  warnings: string[];
+}
+
+export async function execWithCache(options: ExecWithCacheOptions): Promise<ExecResult> {
+  const { context, input } = options;
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+    context.log.warn(message);
+  };
+  const run = (): Promise<RunCommandResult> =>
+    runCommand({
+      command: options.command,
+      env: context.env,
+      cwd: context.cwd,
+      trapSignals: context.trapSignals,
+    });
+
+  let cacheDir: string | null = null;
+  let version: string | null = null;
+  try {
+    cacheDir = localCacheDir(input, context);
+    version = await compilerVersion(input, context);
+  } catch (error) {
+    if (options.strict) throw error;
+    warn(`running without the cache: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (options.modelId === undefined)
+    warn("no --model given: nothing is fetched and new entries go to the flat area only");
+
+  if (cacheDir === null || version === null) {
+    const ran = await run();
+    return result(options, ran, cacheDir, version, null, warnings);
+  }
+  const mounted = mountedFromEnv(context.env) ?? (await isMountPoint(cacheDir));
+  const progress = createProgressLine(
+    context.stderr,
+    context.interactive && !options.input.json,
+    "neff-cache",
+  );
+  try {
+    const outcome = await withNeuronCache(
+      {
+        modelId: options.modelId,
+        task: options.task,
+        exportConfig: options.exportConfig,
+        optimumNeuronVersion: options.optimumNeuronVersion,
+        cacheDir,
+        compilerVersion: version,
+        store: options.openStore,
+        readOnly: options.readOnly,
+        strict: options.strict,
+        mounted,
+        signal: context.signal,
+        onProgress: progress.listener,
+        onWarning: (message) => {
+          progress.stop();
+          warn(message);
+        },
+      },
+      async () => {
+        progress.stop();
+        context.log.debug(
+          `running ${options.command.join(" ")} (cache ${cacheDir}/${compilerVersionDir(version ?? "")})`,
+        );
+        return run();
+      },
+      (ran) => ran.exitCode === 0,
+    );
+    return result(options, outcome.value, cacheDir, version, outcome.report, warnings);
+  } finally {
+    progress.stop();
+  }
+}
+
+function result(
+  options: ExecWithCacheOptions,
+  ran: RunCommandResult,
+  cacheDir: string | null,
+  version: string | null,
+  cache: NeuronCacheReport | null,
+  warnings: string[],
+): ExecResult {
+  return {
+    command: options.command,
+    exitCode: ran.exitCode,
+    signal: ran.signal,
+    commandSeconds: ran.durationMs / 1000,
+    cacheDir,
+    compilerVersion: version,
+    cache,
+    warnings,
+  };
+}

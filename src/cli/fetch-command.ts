@@ -1,0 +1,70 @@
+import type { CommandSpec } from "./command-spec.ts";
+import {
+  BUCKET_OPTION,
+  CACHE_DIR_OPTION,
+  COMPILER_VERSION_OPTION,
+  TASK_OPTION,
+  compilerVersion,
+  localCacheDir,
+  openCliStore,
+} from "./cache-target.ts";
+import { flagOption, integerOption, stringOption } from "./parse-command-line.ts";
+
+/** `neff-cache fetch MODEL_ID`: bring a model's entries from the store into the local cache. */
+export const FETCH_COMMAND: CommandSpec = {
+  name: "fetch",
+  summary: "download a model's compiled entries from the store into the local compile cache",
+  args: "[MODEL_ID]",
+  minPositionals: 0,
+  maxPositionals: 1,
+  options: {
+    task: TASK_OPTION,
+    bucket: BUCKET_OPTION,
+    "cache-dir": CACHE_DIR_OPTION,
+    "compiler-version": COMPILER_VERSION_OPTION,
+    all: {
+      type: "boolean",
+      help: "fetch every entry of the compiler version (the flat area), not one model's",
+    },
+    concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
+  },
+  async run(input, context) {
+    const modelId = input.positionals[0];
+    const all = flagOption(input, "all");
+    if (modelId === undefined && !all) {
+      const { UsageError } = await import("../errors.ts");
+      throw new UsageError(
+        "neff-cache fetch needs MODEL_ID (or --all for every entry of the compiler version).",
+        {
+          hint: "Usage: neff-cache fetch MODEL_ID [--task T] [--bucket B]",
+        },
+      );
+    }
+    const cacheDir = localCacheDir(input, context);
+    const version = await compilerVersion(input, context);
+    const [{ fetch }, { renderFetch }, { createProgressLine }] = await Promise.all([
+      import("../ops/fetch.ts"),
+      import("./render/fetch.ts"),
+      import("./render/progress.ts"),
+    ]);
+    const store = await openCliStore(input, context);
+    const progress = createProgressLine(context.stderr, context.interactive && !input.json, "fetch");
+    try {
+      const result = await fetch({
+        store,
+        cacheDir,
+        compilerVersion: version,
+        modelId,
+        task: stringOption(input, "task"),
+        all,
+        concurrency: integerOption(input, "concurrency"),
+        signal: context.signal,
+        onProgress: progress.listener,
+      });
+      return { data: result, human: () => renderFetch(result) };
+    } finally {
+      progress.stop();
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,28 @@
+import type { ExecResult } from "../exec-with-cache.ts";
+import { plural } from "./fetch.ts";
+import { formatDuration, formatSize } from "./format.ts";
+
+/** A short account on stderr after the command's own output. */
+export function renderExec(result: ExecResult): string {
+  const lines: string[] = [];
+  const cache = result.cache;
+  if (cache) {
+    if (cache.fetch) {
+      const fetched = cache.fetch.fetched.length;
+      lines.push(
+        `neff-cache: fetched ${fetched} ${plural(fetched, "entry", "entries")} (${formatSize(cache.fetch.bytes)}) in ${formatDuration(cache.fetch.seconds * 1000)}`,
+      );
+    } else if (cache.fetchSkipped) lines.push(`neff-cache: no fetch (${cache.fetchSkipped})`);
+    if (cache.sync) {
+      const published = cache.sync.published.length;
+      lines.push(
+        `neff-cache: published ${published} new ${plural(published, "entry", "entries")} (${formatSize(cache.sync.bytes)}) in ${formatDuration(cache.sync.seconds * 1000)}${
+          cache.sync.record?.created ? "; export record written" : ""
+        }`,
+      );
+    } else if (cache.syncSkipped) lines.push(`neff-cache: nothing published (${cache.syncSkipped})`);
+  }
+  const ended = result.signal ? `ended by ${result.signal}` : `exited ${result.exitCode}`;
+  lines.push(`neff-cache: command ${ended} after ${formatDuration(result.commandSeconds * 1000)}`);
+  return lines.join("\n");
+}

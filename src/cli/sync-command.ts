@@ -1,0 +1,71 @@
+import type { CommandSpec } from "./command-spec.ts";
+import {
+  BUCKET_OPTION,
+  CACHE_DIR_OPTION,
+  COMPILER_VERSION_OPTION,
+  CONFIG_OPTION,
+  OPTIMUM_NEURON_VERSION_OPTION,
+  TASK_OPTION,
+  compilerVersion,
+  exportConfig,
+  localCacheDir,
+  openCliStore,
+  optimumNeuronVersion,
+} from "./cache-target.ts";
+import { integerOption, stringOption } from "./parse-command-line.ts";
+
+/** `neff-cache sync [MODEL_ID]`: publish local success entries to the store. */
+export const SYNC_COMMAND: CommandSpec = {
+  name: "sync",
+  summary: "publish local successful entries to the store (flat area, and the model's area with MODEL_ID)",
+  args: "[MODEL_ID]",
+  minPositionals: 0,
+  maxPositionals: 1,
+  options: {
+    task: TASK_OPTION,
+    config: CONFIG_OPTION,
+    "optimum-neuron-version": OPTIMUM_NEURON_VERSION_OPTION,
+    bucket: BUCKET_OPTION,
+    "cache-dir": CACHE_DIR_OPTION,
+    "compiler-version": COMPILER_VERSION_OPTION,
+    concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
+  },
+  async run(input, context) {
+    const modelId = input.positionals[0];
+    const config = await exportConfig(input, context);
+    if (config !== undefined && modelId === undefined) {
+      const { UsageError } = await import("../errors.ts");
+      throw new UsageError("--config needs MODEL_ID: export records live in a model's area.", {
+        hint: "Usage: neff-cache sync MODEL_ID --config FILE.json",
+      });
+    }
+    const onVersion = config === undefined ? undefined : await optimumNeuronVersion(input, context);
+    const cacheDir = localCacheDir(input, context);
+    const version = await compilerVersion(input, context);
+    const [{ sync }, { renderSync }, { createProgressLine }] = await Promise.all([
+      import("../ops/sync.ts"),
+      import("./render/sync.ts"),
+      import("./render/progress.ts"),
+    ]);
+    const store = await openCliStore(input, context);
+    const progress = createProgressLine(context.stderr, context.interactive && !input.json, "sync");
+    try {
+      const result = await sync({
+        store,
+        cacheDir,
+        compilerVersion: version,
+        modelId,
+        task: stringOption(input, "task"),
+        exportConfig: config,
+        optimumNeuronVersion: onVersion,
+        concurrency: integerOption(input, "concurrency"),
+        signal: context.signal,
+        onProgress: progress.listener,
+      });
+      return { data: result, human: () => renderSync(result) };
+    } finally {
+      progress.stop();
+      await store.close();
+    }
+  },
+};
