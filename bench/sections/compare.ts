@@ -29,12 +29,10 @@ export interface CompareOptions {
 async function profileCandidate(side: Side, run: number, dir: string): Promise<Comparison["profile"]> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  // Node refuses --cpu-prof in NODE_OPTIONS: it goes before the script instead.
   const commands = (await side.prepare(run)).map((command) =>
     command.file === process.execPath
-      ? {
-          ...command,
-          env: { ...(command.env ?? process.env), NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` },
-        }
+      ? { ...command, args: ["--cpu-prof", "--cpu-prof-dir", dir, ...command.args] }
       : command,
   );
   const timed = await timeCommands(commands);
