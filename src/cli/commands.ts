@@ -4,9 +4,11 @@
  */
 import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { CREATE_COMMAND } from "./create-command.ts";
 import { EXEC_COMMAND } from "./exec-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
+import { LS_COMMAND } from "./ls-command.ts";
 import { SET_COMMAND } from "./set-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
 import { SYNC_COMMAND } from "./sync-command.ts";
@@ -18,5 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   SYNC_COMMAND,
   LOOKUP_COMMAND,
   EXEC_COMMAND,
+  LS_COMMAND,
   SET_COMMAND,
+  CREATE_COMMAND,
 ];
