@@ -1,7 +1,7 @@
 /**
  * Describes the machine and tool versions a run measured on.
  */
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { runCommand } from "./measure.ts";
 import type { MachineDescription } from "./results.ts";
 
@@ -14,7 +14,12 @@ async function firstLine(file: string, args: string[], cwd?: string): Promise<st
   }
 }
 
-export async function describeMachine(root: string): Promise<MachineDescription> {
+/** The 1-minute load average now. */
+export function loadAverageNow(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
+}
+
+export async function describeMachine(root: string, loadAtStart: number): Promise<MachineDescription> {
   const cores = cpus();
   return {
     cpus: cores.length,
@@ -26,5 +31,6 @@ export async function describeMachine(root: string): Promise<MachineDescription>
     // The awscli that ships with the OS; a differently versioned `aws` may come first on PATH.
     aws: (await firstLine("/usr/bin/aws", ["--version"])).split(" ")[0] ?? "unavailable",
     neffCacheCommit: await firstLine("git", ["rev-parse", "--short", "HEAD"], root),
+    loadAverage: { start: loadAtStart, end: loadAverageNow() },
   };
 }

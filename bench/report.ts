@@ -69,6 +69,7 @@ export function renderText(results: BenchResults): string {
   lines.push(
     `neff-cache benchmark — ${results.date}${results.quick ? " (quick: smoke run, not a measurement)" : ""}`,
     `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, Node ${m.node}, ${m.rclone}, ${m.aws}`,
+    `load average ${m.loadAverage.start} at start, ${m.loadAverage.end} at end (the gateway runs on the same cores)`,
     `concurrency: fetch ${results.concurrency.fetch}, sync ${results.concurrency.sync}; ${results.runs} runs per side (exec: ${results.execRuns}); ratio = neff-cache / reference`,
     "",
   );
@@ -147,7 +148,8 @@ export function renderMarkdown(results: BenchResults): string {
   const out: string[] = [];
   out.push(
     `Measured ${results.date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB RAM, ` +
-      `Node ${m.node}, against a local Ceph RGW on the same machine; reference ${m.rclone} with the same ` +
+      `Node ${m.node}, against a local Ceph RGW on the same machine (1-minute load average ` +
+      `${m.loadAverage.start} → ${m.loadAverage.end}); reference ${m.rclone} with the same ` +
       `concurrency (fetch ${results.concurrency.fetch}, sync ${results.concurrency.sync} parallel transfers). Medians of ${results.runs} alternated runs (warm exec: ${results.execRuns}); ` +
       "ratio = neff-cache / reference, below 1.00 is faster." +
       (results.quick ? " **Quick run: smoke test of the harness, not a measurement.**" : ""),

@@ -62,6 +62,8 @@ export interface MachineDescription {
   rclone: string;
   aws: string;
   neffCacheCommit: string;
+  /** 1-minute load average when the run started and when it ended: other work skews timings. */
+  loadAverage: { start: number; end: number };
 }
 
 export interface TargetResult {

@@ -11,7 +11,7 @@ import { BENCH_USAGE, parseBenchArgs } from "./args.ts";
 import type { SectionName } from "./args.ts";
 import { createBenchContext } from "./context.ts";
 import { createCountingProxy } from "./counting-proxy.ts";
-import { describeMachine } from "./machine.ts";
+import { describeMachine, loadAverageNow } from "./machine.ts";
 import { NEFF_CACHE_CONCURRENCY } from "./neff-cache.ts";
 import { renderMarkdown, renderText } from "./report.ts";
 import type { BenchResults, Comparison, MemoryResult, SetDescription, StatusResult } from "./results.ts";
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     console.log(BENCH_USAGE);
     return;
   }
+  const loadAtStart = loadAverageNow();
   const s3 = s3EndpointFromEnv(process.env);
   const cephConf = process.env.NEFF_BENCH_CEPH_CONF;
   const admin = createS3Admin({ s3, ...(cephConf ? { cephConf } : {}) });
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     runs: args.runs,
     execRuns: args.execRuns,
     concurrency: NEFF_CACHE_CONCURRENCY,
-    machine: await describeMachine(root),
+    machine: await describeMachine(root, loadAtStart),
     sets,
     comparisons,
     memory,

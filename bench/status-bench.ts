@@ -1,0 +1,116 @@
+/**
+ * Benchmark: `neff-cache status --json` against `du -s` on the same 10,000-entry cache.
+ * Runs both alternately (so caches warm equally), takes medians, prints the ratio and writes
+ * bench/results/status.json. Run: node --import tsx bench/status-bench.ts [--entries N] [--runs N]
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { status } from "../src/ops/status.ts";
+import { generateSyntheticCache } from "../tools/synthetic-cache/generate-synthetic-cache.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const CV = "2.21.33363.0+82129205";
+
+function run(file: string, args: string[]): Promise<{ ms: number; stdout: string }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 64 << 20, cwd: ROOT }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve({ ms: performance.now() - started, stdout });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { entries: { type: "string", default: "10000" }, runs: { type: "string", default: "5" } },
+  });
+  const entries = Number(values.entries);
+  const runs = Math.max(3, Number(values.runs));
+  if (!existsSync(path.join(ROOT, "dist/cli/main.js")))
+    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT });
+
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "neff-status-bench-"));
+  try {
+    const genStart = performance.now();
+    const failed = Math.round(entries * 0.05);
+    const locked = Math.round(entries * 0.01);
+    const empty = Math.round(entries * 0.02);
+    const made = await generateSyntheticCache({
+      dir,
+      compilerVersion: CV,
+      success: entries - failed - locked - empty,
+      failed,
+      locked,
+      empty,
+      profile: "small",
+      sparse: true,
+      seed: "bench",
+      concurrency: 32,
+    });
+    const generateMs = performance.now() - genStart;
+    process.stderr.write(`generated ${made.entries.length} entries in ${(generateMs / 1000).toFixed(1)} s\n`);
+
+    const cli: number[] = [];
+    const du: number[] = [];
+    const library: number[] = [];
+    for (let i = 0; i < runs; i += 1) {
+      const a = await run(process.execPath, [
+        "bin/neff-cache.js",
+        "status",
+        "--json",
+        "--cache-dir",
+        dir,
+        "--compiler-version",
+        CV,
+      ]);
+      const result = JSON.parse(a.stdout) as { totalBytes: number; counts: Record<string, number> };
+      if (result.totalBytes !== made.totalBytes)
+        throw new Error(`status saw ${result.totalBytes} B, generator made ${made.totalBytes} B`);
+      cli.push(a.ms);
+      du.push((await run("du", ["-s", dir])).ms);
+      const started = performance.now();
+      await status({ cacheDir: dir, compilerVersion: CV, env: {} });
+      library.push(performance.now() - started);
+      process.stderr.write(
+        `run ${i + 1}: cli ${a.ms.toFixed(0)} ms, du ${du.at(-1)?.toFixed(0)} ms, library ${library.at(-1)?.toFixed(0)} ms\n`,
+      );
+    }
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: os.cpus().length,
+      entries: made.entries.length,
+      files: made.entries.reduce((sum, e) => sum + Object.keys(e.files).length, 0),
+      runs,
+      medianMs: { cliStatusJson: median(cli), duS: median(du), libraryStatus: median(library) },
+      ratioCliToDu: median(cli) / median(du),
+      ratioLibraryToDu: median(library) / median(du),
+      samplesMs: { cliStatusJson: cli, duS: du, libraryStatus: library },
+    };
+    await fsp.mkdir(path.join(ROOT, "bench/results"), { recursive: true });
+    await fsp.writeFile(path.join(ROOT, "bench/results/status.json"), JSON.stringify(report, null, 2) + "\n");
+    process.stdout.write(
+      `status --json: ${report.medianMs.cliStatusJson.toFixed(0)} ms, du -s: ${report.medianMs.duS.toFixed(0)} ms ` +
+        `(ratio ${report.ratioCliToDu.toFixed(2)}; in-process library ${report.medianMs.libraryStatus.toFixed(0)} ms, ` +
+        `ratio ${report.ratioLibraryToDu.toFixed(2)}) over ${report.entries} entries, median of ${runs}\n`,
+    );
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
