@@ -4,7 +4,7 @@
  * bench/results/status.json. Run: node --import tsx bench/status-bench.ts [--entries N] [--runs N]
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,12 +16,21 @@ import { generateSyntheticCache } from "../tools/synthetic-cache/generate-synthe
 const ROOT = path.resolve(import.meta.dirname, "..");
 const CV = "2.21.33363.0+82129205";
 
-function run(file: string, args: string[]): Promise<{ ms: number; stdout: string }> {
+// CPU time (user + system) of this process's waited-for children, from /proc/self/stat, in ms.
+// Wall time on a shared machine is noisy; CPU time shows the work each tool does.
+function childrenCpuMs(): number {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
+  // After the ") " the fields start at the state (field 3); cutime and cstime are fields 16 and 17.
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+}
+
+function run(file: string, args: string[]): Promise<{ ms: number; cpuMs: number; stdout: string }> {
   const started = performance.now();
+  const cpuBefore = childrenCpuMs();
   return new Promise((resolve, reject) => {
     execFile(file, args, { maxBuffer: 64 << 20, cwd: ROOT }, (error, stdout) => {
       if (error) reject(error);
-      else resolve({ ms: performance.now() - started, stdout });
+      else resolve({ ms: performance.now() - started, cpuMs: childrenCpuMs() - cpuBefore, stdout });
     });
   });
 }
@@ -66,6 +75,8 @@ async function main(): Promise<void> {
 
     const cli: number[] = [];
     const du: number[] = [];
+    const cliCpu: number[] = [];
+    const duCpu: number[] = [];
     const library: number[] = [];
     for (let i = 0; i < runs; i += 1) {
       const a = await run(process.execPath, [
@@ -81,7 +92,10 @@ async function main(): Promise<void> {
       if (result.totalBytes !== made.totalBytes)
         throw new Error(`status saw ${result.totalBytes} B, generator made ${made.totalBytes} B`);
       cli.push(a.ms);
-      du.push((await run("du", ["-s", dir])).ms);
+      cliCpu.push(a.cpuMs);
+      const d = await run("du", ["-s", dir]);
+      du.push(d.ms);
+      duCpu.push(d.cpuMs);
       const started = performance.now();
       await status({ cacheDir: dir, compilerVersion: CV, env: {} });
       library.push(performance.now() - started);
@@ -97,16 +111,22 @@ async function main(): Promise<void> {
       files: made.entries.reduce((sum, e) => sum + Object.keys(e.files).length, 0),
       runs,
       medianMs: { cliStatusJson: median(cli), duS: median(du), libraryStatus: median(library) },
+      medianCpuMs: { cliStatusJson: median(cliCpu), duS: median(duCpu) },
+      loadAverage: os.loadavg(),
       ratioCliToDu: median(cli) / median(du),
+      ratioCpuCliToDu: median(cliCpu) / median(duCpu),
       ratioLibraryToDu: median(library) / median(du),
       samplesMs: { cliStatusJson: cli, duS: du, libraryStatus: library },
+      samplesCpuMs: { cliStatusJson: cliCpu, duS: duCpu },
     };
     await fsp.mkdir(path.join(ROOT, "bench/results"), { recursive: true });
     await fsp.writeFile(path.join(ROOT, "bench/results/status.json"), JSON.stringify(report, null, 2) + "\n");
     process.stdout.write(
       `status --json: ${report.medianMs.cliStatusJson.toFixed(0)} ms, du -s: ${report.medianMs.duS.toFixed(0)} ms ` +
         `(ratio ${report.ratioCliToDu.toFixed(2)}; in-process library ${report.medianMs.libraryStatus.toFixed(0)} ms, ` +
-        `ratio ${report.ratioLibraryToDu.toFixed(2)}) over ${report.entries} entries, median of ${runs}\n`,
+        `ratio ${report.ratioLibraryToDu.toFixed(2)}); CPU ${report.medianCpuMs.cliStatusJson.toFixed(0)} ms vs ` +
+        `${report.medianCpuMs.duS.toFixed(0)} ms (ratio ${report.ratioCpuCliToDu.toFixed(2)}) over ${report.entries} entries, ` +
+        `median of ${runs}; load ${os.loadavg()[0]?.toFixed(1)}\n`,
     );
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });

@@ -166,6 +166,12 @@ rgw data = $D/rgw
 rgw dns name = localhost
 rgw enable usage log = false
 rgw max chunk size = 4194304
+# Overwritten and deleted objects free their space only when the gateway's garbage collector
+# runs (by default after 2 hours): collect within seconds, or repeated large test writes fill
+# the small OSD.
+rgw gc obj min wait = 5
+rgw gc processor period = 10
+rgw gc processor max time = 10
 CONF
 
 ceph_cli() { timeout 60 ceph -c "$CONF" -n client.admin --connect-timeout 30 "$@"; }

@@ -2,6 +2,7 @@
  * The command table: flags to options, lazy imports of the operations (start-up time counts:
  * `exec` with nothing to do must stay well under 200 ms), and which renderer says the result.
  */
+import { BUCKET_SERVER_COMMAND } from "./bucket-server-command.ts";
 import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { CREATE_COMMAND } from "./create-command.ts";
@@ -23,4 +24,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,
+  BUCKET_SERVER_COMMAND,
 ];

@@ -5,7 +5,6 @@ import { classifyEntry, type EntryState } from "../layout/classify-entry.ts";
 import { VERSION_DIR_PREFIX } from "../layout/compiler-version.ts";
 import { isTrashName } from "../layout/trash-name.ts";
 import { errorCode } from "./error-code.ts";
-import { forEachConcurrent } from "./for-each-concurrent.ts";
 import { nodeLocalFs, type LocalFs } from "./local-fs.ts";
 
 /** One `MODULE_*` dir found by a scan. */
@@ -64,8 +63,6 @@ export interface ScanCacheOptions {
   sizes?: boolean;
   /** Read last-use times (`lastUsedMs`). Default false. */
   usage?: boolean;
-  /** Entries read in parallel. Default 64. */
-  concurrency?: number;
   /** Read only this compiler-version dir (e.g. `neuronxcc-2.21.33363.0+82129205`). */
   onlyVersionDir?: string;
   /** Read only entries with these names. */
@@ -74,7 +71,9 @@ export interface ScanCacheOptions {
   fs?: LocalFs;
 }
 
-const DEFAULT_CONCURRENCY = 64;
+// Entries read between two yields to the event loop: long enough to amortise the yield,
+// short enough (a few ms) that timers, signals and progress output stay responsive.
+const ENTRIES_PER_SLICE = 256;
 
 /**
  * Walks `<cacheDir>/neuronxcc-*\/MODULE_*` and classifies every entry. Dirs other than
@@ -94,7 +93,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
 
   let rootItems: Dirent[];
   try {
-    rootItems = await fs.readdir(cacheDir, { withFileTypes: true });
+    rootItems = fs.readdirTypedSync(cacheDir);
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT") return scan;
@@ -118,27 +117,24 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
     }
     if (!item.name.startsWith(VERSION_DIR_PREFIX)) continue;
     if (options.onlyVersionDir !== undefined && item.name !== options.onlyVersionDir) continue;
-    const kind = await direntKind(fs, cacheDir, item);
-    if (kind === "symlink") {
-      scan.problems.push(symlinkProblem(path.join(cacheDir, item.name)));
-    } else if (kind === "dir") {
-      versionDirs.push(item.name);
-    }
+    const kind = direntKind(fs, cacheDir, item);
+    if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(cacheDir, item.name)));
+    else if (kind === "dir") versionDirs.push(item.name);
   }
-  versionDirs.sort();
+  versionDirs.sort(compare);
   scan.versionDirs = versionDirs;
 
-  const candidates: { versionDir: string; name: string }[] = [];
+  let sinceYield = 0;
   for (const versionDir of versionDirs) {
-    signal?.throwIfAborted();
     const versionPath = path.join(cacheDir, versionDir);
     let items: Dirent[];
     try {
-      items = await fs.readdir(versionPath, { withFileTypes: true });
+      items = fs.readdirTypedSync(versionPath);
     } catch (error) {
       if (!isVanished(error)) scan.problems.push(problem(versionPath, error));
       continue;
     }
+    const names: string[] = [];
     for (const item of items) {
       if (isTrashName(item.name)) {
         scan.trash.push(path.join(versionPath, item.name));
@@ -146,58 +142,55 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
       }
       if (!item.name.startsWith("MODULE_")) continue;
       if (options.onlyModules !== undefined && !options.onlyModules.has(item.name)) continue;
-      const kind = await direntKind(fs, versionPath, item);
+      const kind = direntKind(fs, versionPath, item);
       if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(versionPath, item.name)));
-      else if (kind === "dir") candidates.push({ versionDir, name: item.name });
+      else if (kind === "dir") names.push(item.name);
     }
-  }
-  candidates.sort((a, b) => compare(a.versionDir, b.versionDir) || compare(a.name, b.name));
-
-  const found: (ScannedEntry | null)[] = new Array<ScannedEntry | null>(candidates.length).fill(null);
-  await forEachConcurrent(
-    candidates,
-    options.concurrency ?? DEFAULT_CONCURRENCY,
-    async (candidate, index) => {
-      const entryPath = path.join(cacheDir, candidate.versionDir, candidate.name);
+    names.sort(compare);
+    for (const name of names) {
+      if (++sinceYield >= ENTRIES_PER_SLICE) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+      }
+      const entryPath = path.join(versionPath, name);
       try {
-        found[index] = await readEntry(fs, entryPath, candidate.versionDir, candidate.name, sizes, usage);
+        scan.entries.push(readEntry(fs, entryPath, versionDir, name, sizes, usage));
       } catch (error) {
         if (!isVanished(error)) scan.problems.push(problem(entryPath, error));
       }
-    },
-    signal,
-  );
-  for (const entry of found) if (entry !== null) scan.entries.push(entry);
+    }
+  }
+  signal?.throwIfAborted();
   scan.problems.sort((a, b) => compare(a.path, b.path));
   return scan;
 }
 
-async function readEntry(
+function readEntry(
   fs: LocalFs,
   entryPath: string,
   versionDir: string,
   name: string,
   sizes: boolean,
   usage: boolean,
-): Promise<ScannedEntry> {
+): ScannedEntry {
   // A file that disappears between readdir and lstat means the entry is changing (a compile
   // finishing, a cleanup running): read it once more, then take what is there.
-  const first = await readEntryOnce(fs, entryPath, versionDir, name, sizes, usage);
+  const first = readEntryOnce(fs, entryPath, versionDir, name, sizes, usage, false);
   if (first !== "changed") return first;
-  return (await readEntryOnce(fs, entryPath, versionDir, name, sizes, usage, true)) as ScannedEntry;
+  return readEntryOnce(fs, entryPath, versionDir, name, sizes, usage, true) as ScannedEntry;
 }
 
-async function readEntryOnce(
+function readEntryOnce(
   fs: LocalFs,
   entryPath: string,
   versionDir: string,
   name: string,
   sizes: boolean,
   usage: boolean,
-  tolerateChanges = false,
-): Promise<ScannedEntry | "changed"> {
-  const items = await fs.readdir(entryPath, { withFileTypes: true });
-  const files = items.map((item) => item.name).sort(compare);
+  tolerateChanges: boolean,
+): ScannedEntry | "changed" {
+  const files = fs.readdirSync(entryPath).sort(compare);
   const entry: ScannedEntry = {
     versionDir,
     name,
@@ -206,55 +199,31 @@ async function readEntryOnce(
     files,
     sizeBytes: 0,
     lockFiles: [],
-    lastUsedMs: 0,
+    lastUsedMs: usage ? fs.lstatSync(entryPath).mtimeMs : 0,
   };
-  if (usage) {
-    const dirStat = await fs.lstat(entryPath);
-    entry.lastUsedMs = dirStat.mtimeMs;
-  }
-  if (!sizes && !usage) {
-    for (const file of files) if (file.endsWith(".lock")) entry.lockFiles.push({ name: file, sizeBytes: 0 });
-    return entry;
-  }
   let changed = false;
-  await Promise.all(
-    items.map(async (item) => {
-      const itemPath = path.join(entryPath, item.name);
-      const needStat = sizes || item.name === "model.neff";
-      if (!needStat) return;
-      try {
-        // Sizes are added only after each await: `total += await x` would read a stale total.
-        if (item.isDirectory()) {
-          if (sizes) {
-            const subtree = await treeSize(fs, itemPath);
-            entry.sizeBytes += subtree;
-          }
-          return;
-        }
-        const stat = await fs.lstat(itemPath);
-        if (stat.isDirectory()) {
-          if (sizes) {
-            const subtree = await treeSize(fs, itemPath);
-            entry.sizeBytes += subtree;
-          }
-          return;
-        }
-        if (sizes) entry.sizeBytes += stat.size;
-        if (item.name.endsWith(".lock")) entry.lockFiles.push({ name: item.name, sizeBytes: stat.size });
-        if (usage && item.name === "model.neff") {
-          entry.lastUsedMs = Math.max(entry.lastUsedMs, stat.mtimeMs, stat.atimeMs);
-        }
-      } catch (error) {
-        if (errorCode(error) !== "ENOENT") throw error;
-        changed = true;
+  for (const file of files) {
+    const isLock = file.endsWith(".lock");
+    if (!sizes && !(usage && file === "model.neff")) {
+      if (isLock) entry.lockFiles.push({ name: file, sizeBytes: 0 });
+      continue;
+    }
+    // Names come from readdir (no separators), so plain concatenation is a safe join.
+    const filePath = entryPath + path.sep + file;
+    try {
+      const stat = fs.lstatSync(filePath);
+      if (stat.isDirectory()) {
+        if (sizes) entry.sizeBytes += treeSize(fs, filePath);
+        continue;
       }
-    }),
-  );
-  if (!sizes) {
-    for (const file of files) {
-      if (file.endsWith(".lock") && !entry.lockFiles.some((lock) => lock.name === file)) {
-        entry.lockFiles.push({ name: file, sizeBytes: 0 });
+      if (sizes) entry.sizeBytes += stat.size;
+      if (isLock) entry.lockFiles.push({ name: file, sizeBytes: stat.size });
+      if (usage && file === "model.neff") {
+        entry.lastUsedMs = Math.max(entry.lastUsedMs, stat.mtimeMs, stat.atimeMs);
       }
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      changed = true;
     }
   }
   entry.lockFiles.sort((a, b) => compare(a.name, b.name));
@@ -262,37 +231,34 @@ async function readEntryOnce(
 }
 
 /** Sum of lstat sizes of every non-directory under `dir`; never follows symlinks; vanished items count 0. */
-export async function treeSize(fs: LocalFs, dir: string): Promise<number> {
+export function treeSize(fs: LocalFs, dir: string): number {
   let items: Dirent[];
   try {
-    items = await fs.readdir(dir, { withFileTypes: true });
+    items = fs.readdirTypedSync(dir);
   } catch (error) {
     if (isVanished(error)) return 0;
     throw error;
   }
   let total = 0;
-  await Promise.all(
-    items.map(async (item) => {
-      const itemPath = path.join(dir, item.name);
-      try {
-        const stat = item.isDirectory() ? null : await fs.lstat(itemPath);
-        const size = stat === null || stat.isDirectory() ? await treeSize(fs, itemPath) : stat.size;
-        total += size;
-      } catch (error) {
-        if (!isVanished(error)) throw error;
-      }
-    }),
-  );
+  for (const item of items) {
+    const itemPath = path.join(dir, item.name);
+    try {
+      const stat = item.isDirectory() ? null : fs.lstatSync(itemPath);
+      total += stat === null || stat.isDirectory() ? treeSize(fs, itemPath) : stat.size;
+    } catch (error) {
+      if (!isVanished(error)) throw error;
+    }
+  }
   return total;
 }
 
-async function direntKind(fs: LocalFs, parent: string, item: Dirent): Promise<"dir" | "symlink" | "other"> {
+function direntKind(fs: LocalFs, parent: string, item: Dirent): "dir" | "symlink" | "other" {
   if (item.isDirectory()) return "dir";
   if (item.isSymbolicLink()) return "symlink";
   if (item.isFile()) return "other";
   // Some file systems do not report the type in readdir.
   try {
-    const stat = await fs.lstat(path.join(parent, item.name));
+    const stat = fs.lstatSync(path.join(parent, item.name));
     if (stat.isDirectory()) return "dir";
     return stat.isSymbolicLink() ? "symlink" : "other";
   } catch {

@@ -124,6 +124,47 @@ describe("cleanup", () => {
     expect((await fsp.readdir(path.dirname(root))).some((n) => n.includes(path.basename(root)))).toBe(false);
   });
 
+  it("empties a symlinked cache dir on wipe and keeps the link", async () => {
+    const made = await makeAllStates();
+    const link = path.join(await tempDir("neff-link-"), "cache");
+    try {
+      await fsp.symlink(root, link);
+      const result = await run({ cacheDir: link, wipe: true });
+      expect(result.wiped).toBe(true);
+      expect(result.bytesFreed).toBe(Object.values(made).reduce((sum, e) => sum + e.bytes, 0));
+      expect((await fsp.lstat(link)).isSymbolicLink()).toBe(true);
+      expect(await fsp.readdir(root)).toEqual([]);
+    } finally {
+      await fsp.rm(path.dirname(link), { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to wipe a cache path that is a file", async () => {
+    const file = path.join(root, "file");
+    await fsp.writeFile(file, "x");
+    await expect(run({ cacheDir: file, wipe: true })).rejects.toThrow(/not a directory/);
+    await fsp.access(file);
+  });
+
+  // Root reads every directory regardless of its mode, so the EACCES is injected.
+  it("leaves unreadable entries alone and reports them", async () => {
+    const hidden = await makeEntry(root, V, "MODULE_f1+0", ENTRY_FILES.failed);
+    await makeEntry(root, V, "MODULE_f2+0", ENTRY_FILES.failed);
+    const fs: LocalFs = {
+      ...nodeLocalFs,
+      readdirSync: (p) => {
+        if (p === hidden.path)
+          throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+        return nodeLocalFs.readdirSync(p);
+      },
+    };
+    const result = await run({ fs });
+    expect(result.failedRemoved).toBe(1);
+    expect(result.problems.map((p) => [p.path, p.code])).toEqual([[hidden.path, "EACCES"]]);
+    await fsp.access(hidden.path);
+    expect(renderCleanup(result)).toContain("Could not read 1 item(s); they were left alone:");
+  });
+
   it("returns an empty result for a missing cache dir", async () => {
     const result = await run({ cacheDir: path.join(root, "missing") });
     expect(result.removed).toEqual([]);

@@ -11,7 +11,7 @@ import { requireCompilerVersion } from "../local/require-compiler-version.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import { nodeLocalFs, type LocalFs } from "../local/local-fs.ts";
 import { removeDirAtomically } from "../local/remove-dir-atomically.ts";
-import { scanCache, treeSize } from "../local/scan-cache.ts";
+import { scanCache, treeSize, type ScanProblem } from "../local/scan-cache.ts";
 
 export interface CleanupOptions {
   /** Explicit cache dir (`--cache-dir`); otherwise resolved from the environment like the compiler does. */
@@ -90,6 +90,8 @@ export interface CleanupResult {
   removed: CleanupRemoval[];
   /** Items that could not be removed; non-empty means a partial cleanup. */
   errors: CleanupError[];
+  /** Entries the scan could not read (so could not classify); they were left alone. */
+  problems: ScanProblem[];
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -141,6 +143,7 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
     compilerProcesses: [],
     removed: [],
     errors: [],
+    problems: [],
   };
 
   if (options.wipe) return wipe(fs, cacheDir, result);
@@ -176,6 +179,7 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
   const evicting = options.maxSizeBytes !== undefined || options.unusedForMs !== undefined;
   const scan = await scanCache({ cacheDir, fs, usage: evicting, signal: options.signal });
   if (!scan.exists) return result;
+  result.problems = scan.problems;
 
   const plan = planCleanup(scan, {
     failed: options.failed ?? true,
@@ -193,7 +197,12 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
   // Leftovers of interrupted deletes are hidden already; removing them changes nothing a
   // reader can see, so it happens on every cleanup.
   await forEachConcurrent(scan.trash, concurrency, async (trashPath) => {
-    const size = await treeSize(fs, trashPath).catch(() => 0);
+    let size = 0;
+    try {
+      size = treeSize(fs, trashPath);
+    } catch {
+      // Unreadable trash still gets removed; its size is just not counted.
+    }
     if (!dryRun) {
       try {
         await fs.rm(trashPath, { recursive: true, force: true });
@@ -211,7 +220,7 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
     const versionPath = path.join(cacheDir, versionDir);
     let size: number;
     try {
-      size = await treeSize(fs, versionPath);
+      size = treeSize(fs, versionPath);
       if (!dryRun) await removeDirAtomically(versionPath, { fs });
     } catch (error) {
       result.errors.push(failure(versionPath, error));
@@ -269,25 +278,35 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
 
 async function wipe(fs: LocalFs, cacheDir: string, result: CleanupResult): Promise<CleanupResult> {
   let size: number;
+  let isLink: boolean;
   try {
-    const root = await fs.lstat(cacheDir);
-    if (!root.isDirectory()) {
+    isLink = fs.lstatSync(cacheDir).isSymbolicLink();
+    // Reading it tells a directory (or a link to one) from anything else.
+    fs.readdirTypedSync(cacheDir);
+    size = treeSize(fs, cacheDir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") return result;
+    if (code === "ENOTDIR") {
       throw new UsageError(`The cache path ${cacheDir} is not a directory.`, {
         hint: "Pass --cache-dir DIR with the compile cache directory.",
       });
     }
-    size = await treeSize(fs, cacheDir);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return result;
     throw error;
   }
   if (!result.dryRun) {
-    try {
-      await removeDirAtomically(cacheDir, { fs });
-    } catch {
-      // The root cannot move (a mount point, or its parent is read-only): empty it instead.
-      const children = await fs.readdir(cacheDir, { withFileTypes: true });
-      for (const child of children) {
+    // A linked cache dir is emptied (removing the link would leave every byte behind); a real
+    // one moves aside whole, unless it cannot move (a mount point, a read-only parent).
+    let emptied = isLink;
+    if (!isLink) {
+      try {
+        await removeDirAtomically(cacheDir, { fs });
+      } catch {
+        emptied = true;
+      }
+    }
+    if (emptied) {
+      for (const child of fs.readdirTypedSync(cacheDir)) {
         const childPath = path.join(cacheDir, child.name);
         try {
           if (child.isDirectory()) await removeDirAtomically(childPath, { fs });

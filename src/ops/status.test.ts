@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -156,7 +157,9 @@ describe("status", () => {
     });
     expect(result.cacheDir).toBeNull();
     expect(result.note).toMatch(/no local cache: the compiler caches directly in S3/);
-    expect(renderStatus(result)).toMatch(/No local compile cache/);
+    expect(renderStatus(result)).toBe(
+      "No local cache: the compiler caches directly in S3 (NEURON_COMPILE_CACHE_URL=s3://bucket/p).",
+    );
   });
 
   it("resolves the cache dir from NEURON_CC_FLAGS and names the source", async () => {
@@ -176,10 +179,10 @@ describe("status", () => {
     const locked = await makeEntry(root, V, "MODULE_b+1", ENTRY_FILES.success);
     const fs: LocalFs = {
       ...nodeLocalFs,
-      readdir: async (p, o) => {
+      readdirSync: (p) => {
         if (p === locked.path)
           throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: "EACCES" });
-        return nodeLocalFs.readdir(p, o);
+        return nodeLocalFs.readdirSync(p);
       },
     };
     const result = await run({ fs });
@@ -191,7 +194,7 @@ describe("status", () => {
   it("throws a UsageError naming the fix for an unreadable cache root", async () => {
     const fs: LocalFs = {
       ...nodeLocalFs,
-      readdir: async () => {
+      readdirTypedSync: () => {
         throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
       },
     };
@@ -205,19 +208,19 @@ describe("status", () => {
     let changed = false;
     const fs: LocalFs = {
       ...nodeLocalFs,
-      readdir: async (p, o) => {
-        if (p === gone.path) await fsp.rm(gone.path, { recursive: true });
-        return nodeLocalFs.readdir(p, o);
+      readdirSync: (p) => {
+        if (p === gone.path) rmSync(gone.path, { recursive: true });
+        return nodeLocalFs.readdirSync(p);
       },
-      lstat: async (p) => {
+      lstatSync: (p) => {
         // The compile finishes between the listing and the lstat: the lock disappears.
         if (!changed && p === path.join(changing.path, "model.hlo_module.pb.lock")) {
           changed = true;
-          await fsp.rm(p);
-          await fsp.writeFile(path.join(changing.path, "model.neff"), "n");
-          await fsp.writeFile(path.join(changing.path, "model.done"), "");
+          rmSync(p);
+          writeFileSync(path.join(changing.path, "model.neff"), "n");
+          writeFileSync(path.join(changing.path, "model.done"), "");
         }
-        return nodeLocalFs.lstat(p);
+        return nodeLocalFs.lstatSync(p);
       },
     };
     const result = await run({ fs, entries: true });

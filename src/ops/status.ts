@@ -28,7 +28,6 @@ export interface StatusOptions {
   /** Program runner for detection (tests). */
   run?: RunCommand;
   fs?: LocalFs;
-  concurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -113,7 +112,6 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   const scan = await scanCache({
     cacheDir: resolution.path,
     fs: options.fs,
-    concurrency: options.concurrency,
     signal: options.signal,
   });
   result.exists = scan.exists;

@@ -2,7 +2,6 @@
  * Opens the store a location names, importing only that backend (the S3 SDK alone costs
  * ~100 ms to load, which a command using a directory store should never pay).
  */
-import { UsageError } from "../errors.ts";
 import type { StoreLocation } from "../layout/store-url.ts";
 import type { Store } from "./store.ts";
 
@@ -27,7 +26,9 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
         env: { ...options.env },
       });
     }
-    case "s3":
-      throw new UsageError("S3 stores are not available in this build.");
+    case "s3": {
+      const { createS3Store } = await import("./s3/s3-store.ts");
+      return createS3Store({ bucket: location.bucket, prefix: location.prefix, env: options.env });
+    }
   }
 }

@@ -43,5 +43,13 @@ export function renderCleanup(result: CleanupResult): string {
     lines.push(`Could not remove ${result.errors.length} item(s); they were left as they were:`);
     for (const error of result.errors) lines.push(`  ${error.path}: ${error.code} ${error.message}`);
   }
+  const unreadable = result.problems.filter((problem) => problem.code !== "SYMLINK");
+  if (unreadable.length > 0) {
+    lines.push("");
+    lines.push(`Could not read ${unreadable.length} item(s); they were left alone:`);
+    for (const problem of unreadable.slice(0, 20))
+      lines.push(`  ${problem.path}: ${problem.code} ${problem.message}`);
+    if (unreadable.length > 20) lines.push(`  … and ${unreadable.length - 20} more`);
+  }
   return lines.join("\n");
 }

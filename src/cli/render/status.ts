@@ -18,9 +18,8 @@ const SOURCE_LABELS = {
  */
 export function renderStatus(result: StatusResult): string {
   if (result.cacheDir === null) {
-    return [
-      `No local compile cache (${SOURCE_LABELS[result.cacheDirSource]}): ${result.note ?? "unknown"}.`,
-    ].join("\n");
+    const note = result.note ?? "no local cache";
+    return `${note.charAt(0).toUpperCase()}${note.slice(1)}.`;
   }
   const lines: string[] = [];
   lines.push(`Cache path: ${result.cacheDir}  (from ${SOURCE_LABELS[result.cacheDirSource]})`);
