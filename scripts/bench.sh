@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark (`npm run bench`): installs what it compares against (rclone, awscli, GNU time),
-# builds neff-cache, starts the local S3 server (Ceph RGW) unless one is running, runs
-# bench/run.ts and stops the server again if it started it. Arguments go to bench/run.ts,
+# builds neff-cache, starts a local S3 server (Ceph RGW) for the benchmark unless one is running
+# on its port, runs bench/run.ts and stops the server again if it started it. Arguments go to bench/run.ts,
 # e.g. `npm run bench -- --only fetch --runs 5` or `npm run bench -- --quick`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,11 +25,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 bash scripts/install-ceph.sh
-# The benchmark writes a few GiB; the OSD's sparse file only grows as far as it is used.
+# A gateway of its own (not the tests' one on 7480): the benchmark writes and deletes several
+# GiB, must not slow a test run down, and frees deleted data at once through this cluster's
+# config. BlueStore's sparse file only grows as far as it is used.
+export RGW_PORT="${NEFF_BENCH_RGW_PORT:-7481}"
+export CEPH_MON_PORT="${NEFF_BENCH_MON_PORT:-3301}"
+export CEPH_DIR="${NEFF_BENCH_CEPH_DIR:-$PWD/.run/ceph-bench}"
 eval "$(OSD_BLOCK_BYTES="${OSD_BLOCK_BYTES:-17179869184}" bash scripts/start-ceph.sh)"
 if [ "${NEFF_TEST_S3_STARTED:-}" = "1" ]; then trap 'bash scripts/stop-ceph.sh' EXIT; fi
-# With the cluster's config at hand the runner frees deleted objects at once (radosgw-admin gc).
-conf="${CEPH_DIR:-.run/ceph}/ceph.conf"
-if [ -f "$conf" ]; then NEFF_BENCH_CEPH_CONF="$(realpath "$conf")" && export NEFF_BENCH_CEPH_CONF; fi
+if [ -f "$CEPH_DIR/ceph.conf" ]; then export NEFF_BENCH_CEPH_CONF="$CEPH_DIR/ceph.conf"; fi
 
 npx tsx bench/run.ts "$@"
