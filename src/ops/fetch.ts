@@ -215,6 +215,9 @@ async function fetchEntry(
             size: object.size,
             ...(object.md5 ? { md5: object.md5 } : {}),
           }));
+    if (classifyEntry(wanted.map((file) => file.name)) !== "success") {
+      return { module: entry.module, error: "its manifest does not list model.neff and model.done" };
+    }
     for (const file of wanted) {
       const listed = entry.files.get(file.name);
       if (!listed)
@@ -267,6 +270,15 @@ async function fetchEntry(
     }
     const installed = await installStagedEntry(versionDir, entry.module, dir);
     staging = null;
+    if (installed === "kept-existing") {
+      return {
+        skip: {
+          module: entry.module,
+          reason: "present",
+          detail: "another process installed or took it meanwhile",
+        },
+      };
+    }
     await markEntryUsed(join(versionDir, entry.module)).catch(() => undefined);
     return {
       module: entry.module,
@@ -294,9 +306,16 @@ async function readLocalStates(
   return states;
 }
 
+/**
+ * The local entry's state for fetch's purposes: any lock file means a compile holds the entry,
+ * even one that also has `model.log` (a failed entry being compiled again), so it is never
+ * replaced; a success with a stale lock is still a success.
+ */
 async function readLocalState(versionDir: string, module: string): Promise<EntryState | null> {
   try {
-    return classifyEntry(await readdir(join(versionDir, module)));
+    const names = await readdir(join(versionDir, module));
+    const state = classifyEntry(names);
+    return state !== "success" && names.some((name) => name.endsWith(".lock")) ? "locked" : state;
   } catch (error) {
     if (errorCode(error) === "ENOENT") return null;
     throw error;
