@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startBucketServer } from "../../src/interop/bucket-server.ts";
 import type { BucketServer } from "../../src/interop/bucket-server.ts";
 import { exportRecordBody, exportRecordHash } from "../../src/layout/export-record.ts";
-import { createTinyDirStore } from "../helpers/tiny-dir-store.ts";
+import { createDirStore } from "../../src/store/dir/dir-store.ts";
 
 // A client written the way optimum-neuron's bucket_cache talks to bucket_server.py: one
 // connection per call, struct ">I" length prefix, json.dumps bodies. "fetch" replays its
@@ -99,6 +99,8 @@ let abort: AbortController;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "bucket-server-"));
   storeRoot = join(dir, "store");
+  // The bucket exists, as a Hub bucket must before optimum-neuron uses it.
+  await mkdir(join(storeRoot, "test-org--neff-cache"), { recursive: true });
   opened = [];
   abort = new AbortController();
   server = await startBucketServer({
@@ -106,7 +108,7 @@ beforeEach(async () => {
     signal: abort.signal,
     openStore: async (reference) => {
       opened.push(reference);
-      return createTinyDirStore(join(storeRoot, reference.replace("/", "--")));
+      return createDirStore({ root: join(storeRoot, reference.replace("/", "--")) });
     },
   });
 });
@@ -204,7 +206,7 @@ describe("bucket server (integration)", () => {
   });
 
   it("reports bad input as errors and keeps serving", async () => {
-    const [hostile, noSource, badParams, , pingAfter] = await runClient([
+    const [hostile, noSource, badParams, , pingAfter, noBucket] = await runClient([
       call("batch_bucket_files", { bucket_id: BUCKET, add: [["bytes:x", "../escape"]] }),
       call("batch_bucket_files", {
         bucket_id: BUCKET,
@@ -213,6 +215,7 @@ describe("bucket server (integration)", () => {
       call("download_bucket_files", { bucket_id: BUCKET }),
       { raw: "0000" },
       call("ping"),
+      call("list_bucket_tree", { bucket_id: "other-org/missing", prefix: "neuronxcc-1" }),
     ]);
     expect(JSON.parse(hostile as string).error).toMatch(/^UsageError: Invalid bucket path "\.\.\/escape"/);
     expect(JSON.parse(noSource as string).error).toBe(
@@ -222,6 +225,7 @@ describe("bucket server (integration)", () => {
       "TypeError: download_bucket_files() missing 1 required positional argument: 'files'",
     );
     expect(pingAfter).toBe('{"status": "ok"}');
+    expect(JSON.parse(noBucket as string).error).toMatch(/^NotFoundError: .*does not exist/);
     await expect(stat(join(storeRoot, "escape"))).rejects.toThrow(/ENOENT/);
   });
 
@@ -260,7 +264,7 @@ describe("bucket server (integration)", () => {
     const file = join(dir, "not-a-socket");
     await writeFile(file, "keep me");
     await expect(
-      startBucketServer({ socketPath: file, openStore: async () => createTinyDirStore(storeRoot) }),
+      startBucketServer({ socketPath: file, openStore: async () => createDirStore({ root: storeRoot }) }),
     ).rejects.toThrow(/not a socket/);
     expect(await readFile(file, "utf8")).toBe("keep me");
 
@@ -275,7 +279,7 @@ describe("bucket server (integration)", () => {
     expect((await stat(stale)).isSocket()).toBe(true);
     const replacement = await startBucketServer({
       socketPath: stale,
-      openStore: async () => createTinyDirStore(storeRoot),
+      openStore: async () => createDirStore({ root: storeRoot }),
     });
     server = replacement;
     const [pong] = await runClient([call("ping")]);

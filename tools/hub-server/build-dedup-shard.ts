@@ -10,13 +10,14 @@ import {
 import { hexToHash } from "./xet-hash.ts";
 
 /**
- * Builds the answer to a global-dedup query: a shard with an empty file section and one xorb in the CAS
- * section, chunk hashes unkeyed (HMAC key zero). `file_lookup_offset` is set to the end of the CAS section
- * because the JS client reads xorb entries up to that offset.
+ * Builds the answer to a global-dedup query: a shard with an empty file section and the given xorbs in the
+ * CAS section, chunk hashes unkeyed (HMAC key zero). `file_lookup_offset` is set to the end of the CAS
+ * section because the JS client reads xorb entries up to that offset.
  */
-export function buildDedupShard(xorb: XorbRecord, nowSeconds: number): Uint8Array {
+export function buildDedupShard(xorbs: readonly XorbRecord[], nowSeconds: number): Uint8Array {
   const casOffset = SHARD_HEADER_BYTES + SHARD_RECORD_BYTES;
-  const footerOffset = casOffset + SHARD_RECORD_BYTES * (xorb.chunks.length + 2);
+  const records = xorbs.reduce((sum, x) => sum + x.chunks.length + 1, 1);
+  const footerOffset = casOffset + SHARD_RECORD_BYTES * records;
   const out = new Uint8Array(footerOffset + SHARD_FOOTER_BYTES);
   const view = new DataView(out.buffer);
   out.set(SHARD_MAGIC_TAG, 0);
@@ -25,20 +26,25 @@ export function buildDedupShard(xorb: XorbRecord, nowSeconds: number): Uint8Arra
   out.fill(0xff, SHARD_HEADER_BYTES, SHARD_HEADER_BYTES + 32);
 
   let rawTotal = 0;
-  for (const chunk of xorb.chunks) rawTotal += chunk.rawLength;
+  let diskTotal = 0;
   let at = casOffset;
-  out.set(hexToHash(xorb.hash), at);
-  view.setUint32(at + 36, xorb.chunks.length, true);
-  view.setUint32(at + 40, rawTotal, true);
-  view.setUint32(at + 44, xorb.size, true);
-  at += SHARD_RECORD_BYTES;
-  let unpackedStart = 0;
-  for (const chunk of xorb.chunks) {
-    out.set(hexToHash(chunk.hash), at);
-    view.setUint32(at + 32, unpackedStart, true);
-    view.setUint32(at + 36, chunk.rawLength, true);
-    unpackedStart += chunk.rawLength;
+  for (const xorb of xorbs) {
+    const raw = xorb.chunks.reduce((sum, c) => sum + c.rawLength, 0);
+    rawTotal += raw;
+    diskTotal += xorb.size;
+    out.set(hexToHash(xorb.hash), at);
+    view.setUint32(at + 36, xorb.chunks.length, true);
+    view.setUint32(at + 40, raw, true);
+    view.setUint32(at + 44, xorb.size, true);
     at += SHARD_RECORD_BYTES;
+    let unpackedStart = 0;
+    for (const chunk of xorb.chunks) {
+      out.set(hexToHash(chunk.hash), at);
+      view.setUint32(at + 32, unpackedStart, true);
+      view.setUint32(at + 36, chunk.rawLength, true);
+      unpackedStart += chunk.rawLength;
+      at += SHARD_RECORD_BYTES;
+    }
   }
   out.fill(0xff, at, at + 32);
 
@@ -49,7 +55,7 @@ export function buildDedupShard(xorb: XorbRecord, nowSeconds: number): Uint8Arra
   view.setBigUint64(footer + 24, BigInt(footerOffset), true);
   view.setBigUint64(footer + 104, BigInt(nowSeconds), true);
   view.setBigUint64(footer + 112, BigInt(nowSeconds + 86_400), true);
-  view.setBigUint64(footer + 168, BigInt(xorb.size), true);
+  view.setBigUint64(footer + 168, BigInt(diskTotal), true);
   view.setBigUint64(footer + 184, BigInt(rawTotal), true);
   view.setBigUint64(footer + 192, BigInt(footerOffset), true);
   return out;

@@ -11,6 +11,7 @@ import type { Route, RouteContext } from "./router.ts";
 import type { ServerDeps } from "./server-deps.ts";
 import { ShardVerificationError, verifyShard } from "./verify-shard.ts";
 import { isHashHex } from "./xet-hash.ts";
+import type { XorbRecord } from "./create-storage.ts";
 
 const HASH = "([0-9a-fA-F]{64})";
 const PREFIX = "([^/]+)";
@@ -39,9 +40,29 @@ const drain = async (context: RouteContext): Promise<void> => {
 const sign = (secret: Uint8Array, hash: string, start: number, end: number, expires: number): string =>
   createHmac("sha256", secret).update(`${hash}:${start}-${end}:${expires}`).digest("hex");
 
+/** Caps the chunk entries of one dedup answer (48 bytes each), keeping it far below the 64 MiB shard limit. */
+const MAX_DEDUP_CHUNK_ENTRIES = 200_000;
+
 /** Creates the Xet CAS endpoints. */
 export function createCasRoutes(deps: ServerDeps): Route[] {
   const { storage, hasher, recorder } = deps;
+
+  // The real CAS answers a dedup query with the shard the chunk was registered in, so one query can cover
+  // a whole multi-xorb file. Here: the matched xorb plus the xorbs of every file that uses it.
+  const relatedXorbs = (first: XorbRecord): XorbRecord[] => {
+    const out = new Map<string, XorbRecord>([[first.hash, first]]);
+    let entries = first.chunks.length;
+    for (const fileHash of storage.filesUsingXorb(first.hash)) {
+      for (const term of storage.getFile(fileHash)?.terms ?? []) {
+        const xorb = storage.getXorb(term.xorb);
+        if (xorb === undefined || out.has(xorb.hash)) continue;
+        if (entries + xorb.chunks.length > MAX_DEDUP_CHUNK_ENTRIES) return [...out.values()];
+        out.set(xorb.hash, xorb);
+        entries += xorb.chunks.length;
+      }
+    }
+    return [...out.values()];
+  };
 
   const xorbUpload: Route = {
     name: "cas-xorb",
@@ -125,7 +146,7 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
       const xorb = found === undefined ? undefined : storage.getXorb(found.xorb);
       if (xorb === undefined) throw new HttpError(404, "No xorb holds this chunk", "ChunkNotFound");
       recorder.count("dedupHits");
-      const shard = buildDedupShard(xorb, Math.floor(deps.now() / 1000));
+      const shard = buildDedupShard(relatedXorbs(xorb), Math.floor(deps.now() / 1000));
       context.res.writeHead(200, {
         "Content-Type": "application/octet-stream",
         "Content-Length": shard.length,

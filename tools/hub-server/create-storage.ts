@@ -38,6 +38,8 @@ export interface Storage {
   /** Locates a chunk by hash in some stored xorb. */
   findChunk(chunkHash: string): { xorb: string; index: number } | undefined;
   getFile(hash: string): FileRecord | undefined;
+  /** Hashes of the stored files with a term in this xorb. */
+  filesUsingXorb(xorbHash: string): string[];
   /** Stores a verified file reconstruction; resolves false when it was already known. */
   putFile(record: FileRecord): Promise<boolean>;
   getBucket(id: string): BucketRecord | undefined;
@@ -76,6 +78,7 @@ export async function createStorage(options: StorageOptions): Promise<Storage> {
   const xorbBytes = new Map<string, Uint8Array>();
   const chunkIndex = new Map<string, { xorb: string; index: number }>();
   const files = new Map<string, FileRecord>();
+  const xorbFiles = new Map<string, Set<string>>();
   const buckets = new Map<string, BucketRecord>();
   const bucketWrites = new Map<string, Promise<void>>();
   let storedXorbBytes = 0;
@@ -97,6 +100,15 @@ export async function createStorage(options: StorageOptions): Promise<Storage> {
     });
   };
 
+  const indexFile = (record: FileRecord): void => {
+    files.set(record.hash, record);
+    for (const term of record.terms) {
+      let users = xorbFiles.get(term.xorb);
+      if (users === undefined) xorbFiles.set(term.xorb, (users = new Set()));
+      users.add(record.hash);
+    }
+  };
+
   const writeAtomic = async (path: string, data: string | Uint8Array): Promise<void> => {
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, data);
@@ -113,8 +125,7 @@ export async function createStorage(options: StorageOptions): Promise<Storage> {
     }
     for (const name of await readdir(dirs.files)) {
       if (!name.endsWith(".json")) continue;
-      const record = JSON.parse(await readFile(join(dirs.files, name), "utf8")) as FileRecord;
-      files.set(record.hash, record);
+      indexFile(JSON.parse(await readFile(join(dirs.files, name), "utf8")) as FileRecord);
     }
     for (const name of await readdir(dirs.buckets)) {
       if (!name.endsWith(".json")) continue;
@@ -183,9 +194,10 @@ export async function createStorage(options: StorageOptions): Promise<Storage> {
     },
     findChunk: (chunkHash) => chunkIndex.get(chunkHash),
     getFile: (hash) => files.get(hash),
+    filesUsingXorb: (xorbHash) => [...(xorbFiles.get(xorbHash) ?? [])],
     async putFile(record) {
       if (files.has(record.hash)) return false;
-      files.set(record.hash, record);
+      indexFile(record);
       if (dirs !== null) await writeAtomic(join(dirs.files, `${record.hash}.json`), JSON.stringify(record));
       return true;
     },

@@ -87,15 +87,25 @@ describe("hub server through @huggingface/hub", () => {
     expect(slice.equals(big.subarray(3 * MiB + 17, 7 * MiB + 5))).toBe(true);
   });
 
-  it("uploads and downloads a 100 MiB file byte-identically", { timeout: 300_000 }, async () => {
-    const repo = bucketRepo("large");
-    await createRepo({ ...common, repo });
-    const bytes = randomBytes(100 * MiB);
-    await uploadFiles({ ...common, repo, files: [{ path: "large.bin", content: new Blob([bytes]) }] });
-    const got = await download("large", "large.bin");
-    expect(got?.length).toBe(bytes.length);
-    expect(sha256(got ?? Buffer.alloc(0))).toBe(sha256(bytes));
-  });
+  it(
+    "uploads and downloads a 100 MiB file byte-identically and re-uploads it for free",
+    { timeout: 300_000 },
+    async () => {
+      const repo = bucketRepo("large");
+      await createRepo({ ...common, repo });
+      const bytes = randomBytes(100 * MiB);
+      await uploadFiles({ ...common, repo, files: [{ path: "large.bin", content: new Blob([bytes]) }] });
+      const got = await download("large", "large.bin");
+      expect(got?.length).toBe(bytes.length);
+      expect(sha256(got ?? Buffer.alloc(0))).toBe(sha256(bytes));
+
+      // The file spans two xorbs; one dedup query must cover both, so nothing is sent again.
+      const before = server.stats.uploads();
+      await uploadFiles({ ...common, repo, files: [{ path: "copy.bin", content: new Blob([bytes]) }] });
+      expect(server.stats.uploads().xorbUploads).toBe(before.xorbUploads);
+      expect(server.stats.uploads().xorbBytesInserted).toBe(before.xorbBytesInserted);
+    },
+  );
 
   it("stores no new xorb when the same content is uploaded again", async () => {
     const repo = bucketRepo("dedup");
@@ -401,7 +411,17 @@ describe("hub server through @huggingface/hub", () => {
     await expect(call("/buckets/ns/faults/resolve/anything")).rejects.toThrow();
     expect((await call("/api/buckets/ns")).status).toBe(200);
 
-    expect(server.faults.injected()).toBeGreaterThanOrEqual(5);
+    server.faults.add({ route: "batch", kind: "status", status: 503, times: 1 });
+    const bigBody = await call("/api/buckets/ns/faults/batch", {
+      method: "POST",
+      body: Buffer.alloc(4 * MiB, 10),
+    });
+    expect(bigBody.status).toBe(503);
+    server.faults.add({ route: "cas-xorb", kind: "status", status: 500, times: 1 });
+    const files = [{ path: "f.bin", content: new Blob([randomBytes(1000)]) }];
+    await expect(uploadFiles({ ...common, repo: bucketRepo("faults"), files })).rejects.toThrow(/500/);
+
+    expect(server.faults.injected()).toBeGreaterThanOrEqual(7);
     expect(server.stats.requests("tree")).toBe(2);
     const faulted = server.stats.log().filter((entry) => entry.fault !== undefined);
     expect(faulted.map((e) => [e.route, e.fault, e.status])).toEqual([
@@ -410,6 +430,8 @@ describe("hub server through @huggingface/hub", () => {
       ["bucket-info", "status", 500],
       ["resolve", "drop", 0],
       ["bucket-list", "delay", 200],
+      ["batch", "status", 503],
+      ["cas-xorb", "status", 500],
     ]);
     server.faults.clear();
   });

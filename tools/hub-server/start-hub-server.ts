@@ -137,8 +137,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
           headers["Retry-After"] = String(injected.action.retryAfter);
           if (injected.action.status === 429) headers.RateLimit = `"api";r=0;t=${injected.action.retryAfter}`;
         }
-        // Unread request bodies stay unread; the connection closes so the client is not confused.
-        headers.Connection = "close";
+        // The body is read and dropped first: answering mid-upload would make the client see a reset
+        // instead of the status it is meant to handle.
+        req.resume();
+        if (!req.readableEnded) await new Promise((resolve) => req.once("end", resolve));
         sendError(
           res,
           injected.action.status,

@@ -1,5 +1,4 @@
 import type { Writable } from "node:stream";
-import { once } from "node:events";
 import type { Storage, XorbRecord } from "./create-storage.ts";
 import { decodeXorbChunk } from "./parse-xorb.ts";
 import type { ReconstructionPlan } from "./plan-reconstruction.ts";
@@ -33,8 +32,21 @@ export async function writeFileRange(
       if (out.destroyed) return;
       if (data.length > 0 && !out.write(data)) {
         // A client that hangs up never drains; "close" ends the wait.
-        await Promise.race([once(out, "drain"), once(out, "close")]);
+        await drainOrClose(out);
       }
     }
   }
+}
+
+/** Waits for "drain", or for "close" from a client that hung up; removes both listeners either way. */
+function drainOrClose(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off("drain", done);
+      out.off("close", done);
+      resolve();
+    };
+    out.on("drain", done);
+    out.on("close", done);
+  });
 }

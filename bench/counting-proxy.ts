@@ -1,0 +1,69 @@
+/**
+ * A pass-through HTTP proxy on 127.0.0.1 that counts S3 requests by kind. Clients sign for the
+ * proxy's host, and the request is forwarded with its headers untouched, so the gateway checks
+ * the very signature the client made.
+ */
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { classifyS3Request } from "./classify-s3-request.ts";
+import type { S3RequestKind } from "./classify-s3-request.ts";
+
+export type RequestCounts = Partial<Record<S3RequestKind, number>> & { total: number };
+
+export interface CountingProxy {
+  /** `http://127.0.0.1:<port>`: give it to clients as their S3 endpoint. */
+  url: string;
+  /** Counts since the last `reset()`. */
+  counts(): RequestCounts;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function createCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  let counts: RequestCounts = { total: 0 };
+  const server = createServer((req, res) => {
+    const kind = classifyS3Request(
+      req.method ?? "GET",
+      req.url ?? "/",
+      req.headers["x-amz-copy-source"] !== undefined,
+    );
+    counts[kind] = (counts[kind] ?? 0) + 1;
+    counts.total += 1;
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on("error", (error) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(error));
+    });
+    req.pipe(forward);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts: () => ({ ...counts }),
+    reset: () => {
+      counts = { total: 0 };
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
