@@ -103,7 +103,8 @@ export function createS3Store(options: S3StoreOptions): Store {
   const bucket = options.bucket;
   const rootPrefix = options.prefix ?? "";
   if (rootPrefix !== "") assertStoreKey(rootPrefix);
-  const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  // An empty variable means "not set", as it does for the AWS CLI.
+  const endpoint = options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const threshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
   const partSize = options.partSize ?? PART_SIZE;
   const url = `s3://${bucket}${rootPrefix === "" ? "" : `/${rootPrefix}`}`;
@@ -111,10 +112,16 @@ export function createS3Store(options: S3StoreOptions): Store {
   let runtimePromise: Promise<S3Runtime> | undefined;
   let ownedClient: S3Client | undefined;
   const runtime = (): Promise<S3Runtime> => {
-    runtimePromise ??= loadRuntime(options, env, endpoint).then((rt) => {
-      if (options.client === undefined) ownedClient = rt.client;
-      return rt;
-    });
+    runtimePromise ??= loadRuntime(options, env, endpoint).then(
+      (rt) => {
+        if (options.client === undefined) ownedClient = rt.client;
+        return rt;
+      },
+      (error: unknown) => {
+        runtimePromise = undefined;
+        throw error;
+      },
+    );
     return runtimePromise;
   };
 
@@ -187,6 +194,8 @@ export function createS3Store(options: S3StoreOptions): Store {
       );
       return { object: toObject(key, source.size, out.ETag), created: true };
     } catch (error) {
+      // 412: the key exists. (Should a first attempt land but its answer be lost, the retry gets
+      // 412 for our own bytes and reports created: false; the object is still whole and correct.)
       if (ifAbsent && error instanceof StoreError && error.status === 412) {
         const existing = await head(key, signal);
         if (existing !== null) return { object: existing, created: false };
