@@ -7,11 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { createRequire } from "node:module";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
 import type * as S3Sdk from "@aws-sdk/client-s3";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type * as HttpHandlerModule from "@smithy/node-http-handler";
 import { isAbortError, StoreError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { mapLimit } from "../store-ops.ts";
@@ -520,13 +522,13 @@ async function loadRuntime(
   env: Readonly<Record<string, string | undefined>>,
   endpoint: string | undefined,
 ): Promise<S3Runtime> {
-  const sdk = await import("@aws-sdk/client-s3");
+  // require(), not import(): the SDK is CommonJS, and importing it from ESM makes Node scan
+  // every module for named exports (measured: ~115 ms of a 580 ms warm `exec`).
+  const require = createRequire(import.meta.url);
+  const sdk = require("@aws-sdk/client-s3") as typeof S3Sdk;
   if (options.client !== undefined) return { sdk, client: options.client };
-  const [{ NodeHttpHandler }, http, https] = await Promise.all([
-    import("@smithy/node-http-handler"),
-    import("node:http"),
-    import("node:https"),
-  ]);
+  const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof HttpHandlerModule;
+  const [http, https] = await Promise.all([import("node:http"), import("node:https")]);
   const maxSockets = options.maxSockets ?? 32;
   const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
   const httpAgent: HttpAgent = new http.Agent(agentOptions);
