@@ -42,6 +42,8 @@ import { NEFF_CACHE_VERSION } from "../version.ts";
 
 /** Files uploaded at once. */
 export const DEFAULT_SYNC_CONCURRENCY = 16;
+/** Files at least this large are copied inside the store for the second area rather than sent twice. */
+const COPY_MIN_BYTES = 4 * 1024 * 1024;
 /** Up to this many candidate entries, presence is checked entry by entry; above, by listing the area. */
 const PER_ENTRY_CHECK_LIMIT = 64;
 
@@ -258,9 +260,11 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         bytes: entry.bytes,
         areas: entryAreas,
       });
-      result.bytes +=
-        entry.bytes *
-        (store.capabilities.serverSideCopy || store.capabilities.batchWrite ? 1 : entryAreas.length);
+      for (const file of entry.files) {
+        const sentOnce =
+          store.capabilities.batchWrite || (store.capabilities.serverSideCopy && file.size >= COPY_MIN_BYTES);
+        result.bytes += file.size * (sentOnce ? 1 : entryAreas.length);
+      }
       options.onProgress?.({ type: "entry-done", module: entry.module, bytes: entry.bytes });
     }
   }
@@ -459,21 +463,28 @@ async function runTransfers(
     }
     return;
   }
+  // Small files go to every area as independent writes (a copy costs a request like a write and
+  // would wait for the first write); large ones are written once and copied inside the store.
+  const useCopy = (transfer: Transfer): boolean =>
+    store.copy !== undefined &&
+    store.capabilities.serverSideCopy &&
+    transfer.first.source.size >= COPY_MIN_BYTES;
+  const tasks = transfers.flatMap((transfer) =>
+    useCopy(transfer) || transfer.others.length === 0
+      ? [{ transfer, key: transfer.first.key, copies: transfer.others }]
+      : [transfer.first.key, ...transfer.others].map((key) => ({ transfer, key, copies: [] as string[] })),
+  );
   await forEachConcurrent(
-    transfers,
+    tasks,
     options.concurrency,
-    async (transfer) => {
+    async ({ transfer, key, copies }) => {
       if (options.isFailed(transfer.module)) return;
       try {
-        await store.write(transfer.first.key, transfer.first.source, {
+        await store.write(key, transfer.first.source, {
           signal,
           onProgress: ({ bytes }) => options.onBytes(bytes),
         });
-        for (const key of transfer.others) {
-          if (store.copy && store.capabilities.serverSideCopy)
-            await store.copy(transfer.first.key, key, { signal });
-          else await store.write(key, transfer.first.source, { signal });
-        }
+        for (const copy of copies) await store.copy?.(key, copy, { signal });
       } catch (error) {
         if (signal?.aborted) throw error;
         options.fail(transfer.module, error);
