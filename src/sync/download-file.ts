@@ -3,6 +3,9 @@ import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { Store } from "../store/store.ts";
 
+/** Bytes gathered before one file write. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
 export interface ExpectedContent {
   size: number;
   /** Hex SHA-256 the bytes must have (from the entry manifest). */
@@ -43,6 +46,10 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
   await pipeline(
     body,
     async function* (source: AsyncIterable<Buffer>) {
+      // Sockets deliver 16–64 KiB at a time; one file write per chunk made the writes, not the
+      // network, the bottleneck (measured: 2× slower than rclone). Batch them into ~1 MiB writes.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
       for await (const chunk of source) {
         bytes += chunk.length;
         if (bytes > expected.size) {
@@ -50,10 +57,17 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
         }
         hash?.update(chunk);
         options.onBytes?.(chunk.length);
-        yield chunk;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) {
+          yield pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+          pending = [];
+          pendingBytes = 0;
+        }
       }
+      if (pendingBytes > 0) yield pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     },
-    createWriteStream(options.path, { flags: "wx" }),
+    createWriteStream(options.path, { flags: "wx", highWaterMark: WRITE_BATCH_BYTES }),
     { signal: options.signal },
   );
   if (bytes !== expected.size) {
