@@ -32,6 +32,7 @@ import type {
   WriteResult,
   WriteSource,
 } from "../store.ts";
+import type { ListObjectsPage } from "./list-objects-xml.ts";
 import { classifyS3Error, isNoSuchBucket, isS3NotFound, mapS3Error, s3ErrorName } from "./s3-error.ts";
 
 export interface S3StoreOptions {
@@ -133,15 +134,73 @@ export function createS3Store(options: S3StoreOptions): Store {
     return full.startsWith(`${rootPrefix}/`) ? full.slice(rootPrefix.length + 1) : null;
   };
 
-  /** Runs one request with retries; failures come out mapped to our errors. */
-  const call = async <T>(
+  // Listings on custom endpoints with static keys skip the SDK (see lite-list.ts).
+  const liteCredentials =
+    options.client === undefined &&
+    endpoint !== undefined &&
+    !isAwsEndpoint(endpoint) &&
+    env.AWS_ACCESS_KEY_ID &&
+    env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
+      : undefined;
+  let liteAgent: HttpAgent | HttpsAgent | undefined;
+  const listPage = async (
+    input: {
+      Prefix: string | undefined;
+      Delimiter: string | undefined;
+      ContinuationToken: string | undefined;
+    },
+    signal: AbortSignal | undefined,
+    prefix: string,
+  ): Promise<ListObjectsPage> => {
+    if (liteCredentials === undefined || endpoint === undefined) {
+      return call("list", prefix || undefined, signal, ({ sdk, client }) =>
+        client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, ...input }), { abortSignal: signal }),
+      ) as Promise<ListObjectsPage>;
+    }
+    const [{ liteListPage }, http] = await Promise.all([
+      import("./lite-list.ts"),
+      endpoint.startsWith("https:") ? import("node:https") : import("node:http"),
+    ]);
+    liteAgent ??= new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
+    const agent = liteAgent;
+    return retrying("list", prefix || undefined, signal, () =>
+      liteListPage({
+        endpoint,
+        region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+        credentials: liteCredentials,
+        bucket,
+        prefix: input.Prefix,
+        delimiter: input.Delimiter,
+        continuationToken: input.ContinuationToken,
+        agent,
+        timeoutMs: options.idleTimeoutMs ?? 30_000,
+        signal,
+      }),
+    );
+  };
+
+  /** Runs one request through the SDK with retries; failures come out mapped to our errors. */
+  const call = <T>(
     action: string,
     key: string | undefined,
     signal: AbortSignal | undefined,
     fn: (rt: S3Runtime, attempt: number) => Promise<T>,
+  ): Promise<T> => retrying(action, key, signal, async (attempt) => fn(await runtime(), attempt));
+
+  /** Runs one request with retries; failures come out mapped to our errors. */
+  const retrying = async <T>(
+    action: string,
+    key: string | undefined,
+    signal: AbortSignal | undefined,
+    fn: (attempt: number) => Promise<T>,
   ): Promise<T> => {
     try {
-      return await withRetry(async (attempt) => fn(await runtime(), attempt), {
+      return await withRetry(fn, {
         signal,
         policy: options.retry,
         classify: (error) =>
@@ -316,16 +375,10 @@ export function createS3Store(options: S3StoreOptions): Store {
       const Prefix = base === "" ? undefined : `${base}/`;
       let ContinuationToken: string | undefined;
       do {
-        const page = await call("list", prefix || undefined, signal, ({ sdk, client }) =>
-          client.send(
-            new sdk.ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix,
-              Delimiter: recursive ? undefined : "/",
-              ContinuationToken,
-            }),
-            { abortSignal: signal },
-          ),
+        const page = await listPage(
+          { Prefix, Delimiter: recursive ? undefined : "/", ContinuationToken },
+          signal,
+          prefix,
         );
         for (const common of page.CommonPrefixes ?? []) {
           const key = relKey((common.Prefix ?? "").replace(/\/$/, ""));
@@ -507,6 +560,8 @@ export function createS3Store(options: S3StoreOptions): Store {
     },
 
     async close(): Promise<void> {
+      liteAgent?.destroy();
+      liteAgent = undefined;
       ownedClient?.destroy();
       ownedClient = undefined;
       runtimePromise = undefined;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { parseListObjectsV2, parseS3ErrorXml } from "./list-objects-xml.ts";
+
+describe("parseListObjectsV2", () => {
+  it("reads objects, common prefixes, truncation and the continuation token, decoding entities", () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>
+<Contents><Key>p/a &amp; b+c/%20 &#xe9;.bin</Key><LastModified>2026-11-27T01:02:03.000Z</LastModified><ETag>&quot;0cc175b9c0f1b6a831c399e269772661&quot;</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>
+<Contents><Key>p/&lt;x&gt;</Key><Size>0</Size></Contents>
+<CommonPrefixes><Prefix>p/sub/</Prefix></CommonPrefixes><NextContinuationToken>tok&amp;en==</NextContinuationToken></ListBucketResult>`;
+    const page = parseListObjectsV2(xml);
+    expect(page.Contents).toEqual([
+      {
+        Key: "p/a & b+c/%20 é.bin",
+        Size: 1,
+        ETag: '"0cc175b9c0f1b6a831c399e269772661"',
+        LastModified: new Date("2026-11-27T01:02:03.000Z"),
+      },
+      { Key: "p/<x>", Size: 0, ETag: undefined, LastModified: undefined },
+    ]);
+    expect(page.CommonPrefixes).toEqual([{ Prefix: "p/sub/" }]);
+    expect(page.IsTruncated).toBe(true);
+    expect(page.NextContinuationToken).toBe("tok&en==");
+  });
+
+  it("reads an empty listing", () => {
+    const page = parseListObjectsV2(
+      "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>",
+    );
+    expect(page).toEqual({
+      Contents: [],
+      CommonPrefixes: [],
+      IsTruncated: false,
+      NextContinuationToken: undefined,
+    });
+  });
+
+  it("reads an error body", () => {
+    expect(
+      parseS3ErrorXml(
+        "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>",
+      ),
+    ).toEqual({
+      code: "NoSuchBucket",
+      message: "The specified bucket does not exist",
+    });
+  });
+});
