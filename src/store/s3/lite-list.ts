@@ -5,7 +5,7 @@
  * so the store's retry and error mapping treat both paths alike.
  */
 import { request as httpRequest } from "node:http";
-import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Agent as HttpsAgent } from "node:https";
 import type { ListObjectsPage } from "./list-objects-xml.ts";
@@ -27,6 +27,57 @@ export interface LiteListOptions {
   signal: AbortSignal | undefined;
 }
 
+export interface LiteGetOptions {
+  endpoint: string;
+  region: string;
+  credentials: SigV4Credentials;
+  bucket: string;
+  key: string;
+  range: { offset: number; length: number } | undefined;
+  agent: HttpAgent | HttpsAgent;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * GetObject without the SDK: the body as a stream once the headers say 200 or 206. The Range
+ * header needs no signing (SigV4 signs host and x-amz-* headers only).
+ */
+export function liteGetObject(options: LiteGetOptions): Promise<IncomingMessage> {
+  const url = objectUrl(options.endpoint, options.bucket, options.key);
+  const headers: Record<string, string> = signGet({
+    url,
+    region: options.region,
+    credentials: options.credentials,
+    now: new Date(),
+  });
+  if (options.range)
+    headers.range = `bytes=${options.range.offset}-${options.range.offset + options.range.length - 1}`;
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: "GET", headers, agent: options.agent, signal: options.signal }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status === 200 || status === 206) {
+        resolve(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => reject(s3Error(status, Buffer.concat(chunks).toString("utf8"), res.headers)));
+    });
+    req.setTimeout(options.timeoutMs, () =>
+      req.destroy(
+        Object.assign(new Error(`no answer from ${url.host} in ${options.timeoutMs} ms`), {
+          code: "ETIMEDOUT",
+        }),
+      ),
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 /** One page of a listing. */
 export async function liteListPage(options: LiteListOptions): Promise<ListObjectsPage> {
   const base = new URL(options.endpoint);
@@ -40,12 +91,28 @@ export async function liteListPage(options: LiteListOptions): Promise<ListObject
   const headers = signGet({ url, region: options.region, credentials: options.credentials, now: new Date() });
   const { status, body, responseHeaders } = await get(url, headers, options);
   if (status === 200) return parseListObjectsV2(body);
+  throw s3Error(status, body, responseHeaders);
+}
+
+/** An S3 error in the SDK's shape, from a status and an error body. */
+function s3Error(status: number, body: string, headers: IncomingHttpHeaders | Record<string, string>): Error {
   const { code, message } = parseS3ErrorXml(body);
-  throw Object.assign(new Error(message ?? `HTTP ${status}`), {
+  const responseHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (typeof value === "string") responseHeaders[name] = value;
+  return Object.assign(new Error(message ?? `HTTP ${status}`), {
     name: code ?? (status === 404 ? "NotFound" : `Http${status}`),
     $metadata: { httpStatusCode: status },
     $response: { headers: responseHeaders },
   });
+}
+
+function objectUrl(endpoint: string, bucket: string, key: string): URL {
+  const base = new URL(endpoint);
+  const url = new URL(base.href);
+  url.pathname = `${base.pathname.replace(/\/$/, "")}/${uriEncode(bucket)}/${key.split("/").map(uriEncode).join("/")}`;
+  url.search = "";
+  return url;
 }
 
 function get(

@@ -148,6 +148,11 @@ export function createS3Store(options: S3StoreOptions): Store {
         }
       : undefined;
   let liteAgent: HttpAgent | HttpsAgent | undefined;
+  const liteAgentFor = async (target: string): Promise<HttpAgent | HttpsAgent> => {
+    const http = target.startsWith("https:") ? await import("node:https") : await import("node:http");
+    liteAgent ??= new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
+    return liteAgent;
+  };
   const listPage = async (
     input: {
       Prefix: string | undefined;
@@ -162,12 +167,8 @@ export function createS3Store(options: S3StoreOptions): Store {
         client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, ...input }), { abortSignal: signal }),
       ) as Promise<ListObjectsPage>;
     }
-    const [{ liteListPage }, http] = await Promise.all([
-      import("./lite-list.ts"),
-      endpoint.startsWith("https:") ? import("node:https") : import("node:http"),
-    ]);
-    liteAgent ??= new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
-    const agent = liteAgent;
+    const { liteListPage } = await import("./lite-list.ts");
+    const agent = await liteAgentFor(endpoint);
     return retrying("list", prefix || undefined, signal, () =>
       liteListPage({
         endpoint,
@@ -416,6 +417,27 @@ export function createS3Store(options: S3StoreOptions): Store {
         return (await head(key, signal)) === null ? null : Readable.from([]);
       }
       try {
+        if (liteCredentials !== undefined && endpoint !== undefined) {
+          // Downloads skip the SDK too: its per-request CPU is what small files are bound by.
+          const [{ liteGetObject }, agent] = await Promise.all([
+            import("./lite-list.ts"),
+            liteAgentFor(endpoint),
+          ]);
+          const body = await retrying("read", key, signal, () =>
+            liteGetObject({
+              endpoint,
+              region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+              credentials: liteCredentials,
+              bucket,
+              key: fullKey(key),
+              range,
+              agent,
+              timeoutMs: options.idleTimeoutMs ?? 30_000,
+              signal,
+            }),
+          );
+          return signal === undefined ? body : addAbortSignal(signal, body);
+        }
         const out = await call("read", key, signal, ({ sdk, client }) =>
           client.send(
             new sdk.GetObjectCommand({
