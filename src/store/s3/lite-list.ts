@@ -7,11 +7,12 @@
 import { request as httpRequest } from "node:http";
 import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { Readable } from "node:stream";
 import type { Agent as HttpsAgent } from "node:https";
 import type { ListObjectsPage } from "./list-objects-xml.ts";
 import { parseListObjectsV2, parseS3ErrorXml } from "./list-objects-xml.ts";
 import type { SigV4Credentials } from "./sigv4.ts";
-import { signGet, uriEncode } from "./sigv4.ts";
+import { signGet, UNSIGNED_PAYLOAD, uriEncode } from "./sigv4.ts";
 
 export interface LiteListOptions {
   /** Custom endpoint, e.g. http://127.0.0.1:7480 or https://s3.hf.co/<namespace> (path-style). */
@@ -75,6 +76,51 @@ export function liteGetObject(options: LiteGetOptions): Promise<IncomingMessage>
     );
     req.on("error", reject);
     req.end();
+  });
+}
+
+export interface LitePutOptions extends Omit<LiteGetOptions, "range"> {
+  body: Readable;
+  size: number;
+  ifAbsent: boolean;
+}
+
+/** PutObject without the SDK: streams the body with its length; resolves to the ETag. */
+export function litePutObject(options: LitePutOptions): Promise<{ etag: string | undefined }> {
+  const url = objectUrl(options.endpoint, options.bucket, options.key);
+  const headers: Record<string, string> = signGet({
+    method: "PUT",
+    payloadHash: UNSIGNED_PAYLOAD,
+    url,
+    region: options.region,
+    credentials: options.credentials,
+    now: new Date(),
+  });
+  headers["content-length"] = String(options.size);
+  if (options.ifAbsent) headers["if-none-match"] = "*";
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: "PUT", headers, agent: options.agent, signal: options.signal }, (res) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => {
+        if (status === 200)
+          resolve({ etag: typeof res.headers.etag === "string" ? res.headers.etag : undefined });
+        else reject(s3Error(status, Buffer.concat(chunks).toString("utf8"), res.headers));
+      });
+    });
+    req.setTimeout(options.timeoutMs, () =>
+      req.destroy(
+        Object.assign(new Error(`no answer from ${url.host} in ${options.timeoutMs} ms`), {
+          code: "ETIMEDOUT",
+        }),
+      ),
+    );
+    req.on("error", reject);
+    options.body.on("error", (error) => req.destroy(error));
+    options.body.pipe(req);
   });
 }
 

@@ -240,6 +240,30 @@ export function createS3Store(options: S3StoreOptions): Store {
     const { signal, ifAbsent = false } = writeOptions;
     const progress = progressReporter(writeOptions.onProgress);
     try {
+      if (liteCredentials !== undefined && endpoint !== undefined) {
+        const [{ litePutObject }, agent] = await Promise.all([
+          import("./lite-list.ts"),
+          liteAgentFor(endpoint),
+        ]);
+        const out = await retrying("write", key, signal, () =>
+          sendWithBody(progress.wrap(source.open()), (body) =>
+            litePutObject({
+              endpoint,
+              region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+              credentials: liteCredentials,
+              bucket,
+              key: fullKey(key),
+              body,
+              size: source.size,
+              ifAbsent,
+              agent,
+              timeoutMs: options.idleTimeoutMs ?? 30_000,
+              signal,
+            }),
+          ),
+        );
+        return { object: toObject(key, source.size, out.etag), created: true };
+      }
       const out = await call("write", key, signal, ({ sdk, client }) =>
         sendWithBody(progress.wrap(source.open()), (Body) =>
           client.send(

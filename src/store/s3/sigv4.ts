@@ -12,6 +12,13 @@ export interface SigV4Credentials {
 }
 
 export interface SignGetOptions {
+  /** @default "GET" */
+  method?: "GET" | "PUT";
+  /**
+   * Hex SHA-256 of the body, or `UNSIGNED-PAYLOAD` for a streamed body whose bytes are checked
+   * afterwards another way. @default the hash of an empty body
+   */
+  payloadHash?: string;
   /** The full request URL (its query is signed as given). */
   url: URL;
   region: string;
@@ -22,7 +29,10 @@ export interface SignGetOptions {
 /** SHA-256 of an empty body, the payload hash of every GET. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/** The headers that sign a GET of `url`: Host, x-amz-date, x-amz-content-sha256, Authorization (and the session token). */
+/** Payload hash for streamed uploads: the bytes are not part of the signature. */
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+
+/** The headers that sign a request (a GET by default) of `url`: Host, x-amz-date, x-amz-content-sha256, Authorization (and the session token). */
 export function signGet(options: SignGetOptions): Record<string, string> {
   const { url, region, credentials } = options;
   const amzDate = options.now
@@ -32,7 +42,7 @@ export function signGet(options: SignGetOptions): Record<string, string> {
   const dateStamp = amzDate.slice(0, 8);
   const headers: Record<string, string> = {
     host: url.host,
-    "x-amz-content-sha256": EMPTY_SHA256,
+    "x-amz-content-sha256": options.payloadHash ?? EMPTY_SHA256,
     "x-amz-date": amzDate,
   };
   if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
@@ -40,12 +50,12 @@ export function signGet(options: SignGetOptions): Record<string, string> {
   const canonicalHeaders = names.map((name) => `${name}:${(headers[name] ?? "").trim()}\n`).join("");
   const signedHeaders = names.join(";");
   const canonicalRequest = [
-    "GET",
+    options.method ?? "GET",
     canonicalPath(url.pathname),
     canonicalQuery(url.searchParams),
     canonicalHeaders,
     signedHeaders,
-    EMPTY_SHA256,
+    options.payloadHash ?? EMPTY_SHA256,
   ].join("\n");
   const scope = `${dateStamp}/${region}/s3/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
