@@ -8,7 +8,8 @@
  * a second run transfers nothing.
  */
 import { createReadStream } from "node:fs";
-import { lstat } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -42,6 +43,8 @@ import { NEFF_CACHE_VERSION } from "../version.ts";
 
 /** Files uploaded at once. */
 export const DEFAULT_SYNC_CONCURRENCY = 16;
+/** Files up to this size are read into memory once when an entry is prepared. */
+const SMALL_FILE_BYTES = 1024 * 1024;
 /** Files at least this large are copied inside the store for the second area rather than sent twice. */
 const COPY_MIN_BYTES = 4 * 1024 * 1024;
 /** Up to this many candidate entries, presence is checked entry by entry; above, by listing the area. */
@@ -348,9 +351,29 @@ async function prepareEntries(
       try {
         const info = await lstat(job.path);
         if (!info.isFile()) return;
-        const sha256 = await sha256File(job.path, signal);
         const target = out[job.index];
         if (!target) return;
+        if (info.size <= SMALL_FILE_BYTES) {
+          // Read once, hashed and sent from memory to every area: for many small files the
+          // opens and reads cost more than the bytes.
+          const bytes = await readFile(job.path, { signal });
+          const sha256 = createHash("sha256").update(bytes).digest("hex");
+          target.files.push({
+            name: job.name,
+            size: bytes.length,
+            sha256,
+            source: {
+              size: bytes.length,
+              filePath: job.path,
+              sha256,
+              bytes,
+              open: () => Readable.from([bytes]),
+            },
+          });
+          target.bytes += bytes.length;
+          return;
+        }
+        const sha256 = await sha256File(job.path, signal);
         target.files.push({
           name: job.name,
           size: info.size,

@@ -61,6 +61,8 @@ export interface WriteSource {
   filePath?: string;
   /** Hex SHA-256 of the bytes, when the caller already knows it. */
   sha256?: string;
+  /** The bytes themselves, when the caller holds them (small files): saves opening a stream. */
+  bytes?: Uint8Array;
 }
 
 export interface TransferProgress {

@@ -80,7 +80,8 @@ export function liteGetObject(options: LiteGetOptions): Promise<IncomingMessage>
 }
 
 export interface LitePutOptions extends Omit<LiteGetOptions, "range"> {
-  body: Readable;
+  /** A stream, or the bytes themselves (sent with the headers in one write). */
+  body: Readable | Uint8Array;
   size: number;
   ifAbsent: boolean;
 }
@@ -119,8 +120,13 @@ export function litePutObject(options: LitePutOptions): Promise<{ etag: string |
       ),
     );
     req.on("error", reject);
-    options.body.on("error", (error) => req.destroy(error));
-    options.body.pipe(req);
+    const body = options.body;
+    if (body instanceof Uint8Array) {
+      req.end(body);
+      return;
+    }
+    body.on("error", (error) => req.destroy(error));
+    body.pipe(req);
   });
 }
 

@@ -245,8 +245,26 @@ export function createS3Store(options: S3StoreOptions): Store {
           import("./lite-list.ts"),
           liteAgentFor(endpoint),
         ]);
-        const out = await retrying("write", key, signal, () =>
-          sendWithBody(progress.wrap(source.open()), (body) =>
+        const inMemory = source.bytes;
+        const out = await retrying("write", key, signal, async () => {
+          if (inMemory !== undefined) {
+            const written = await litePutObject({
+              endpoint,
+              region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+              credentials: liteCredentials,
+              bucket,
+              key: fullKey(key),
+              body: inMemory,
+              size: inMemory.length,
+              ifAbsent,
+              agent,
+              timeoutMs: options.idleTimeoutMs ?? 30_000,
+              signal,
+            });
+            writeOptions.onProgress?.({ bytes: inMemory.length });
+            return written;
+          }
+          return sendWithBody(progress.wrap(source.open()), (body) =>
             litePutObject({
               endpoint,
               region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
@@ -260,8 +278,8 @@ export function createS3Store(options: S3StoreOptions): Store {
               timeoutMs: options.idleTimeoutMs ?? 30_000,
               signal,
             }),
-          ),
-        );
+          );
+        });
         return { object: toObject(key, source.size, out.etag), created: true };
       }
       const out = await call("write", key, signal, ({ sdk, client }) =>
