@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { Store } from "../store/store.ts";
@@ -43,6 +45,23 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
   const algorithm = expected.sha256 ? "sha256" : expected.md5 ? "md5" : null;
   const hash = algorithm ? createHash(algorithm) : null;
   let bytes = 0;
+  if (expected.size <= SMALL_FILE_BYTES) {
+    // Small files: gather, verify, then one write, without a write stream per file.
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > expected.size) {
+        body.destroy();
+        throw new IntegrityError(`${options.key} is longer than the ${expected.size} bytes it should have`);
+      }
+      hash?.update(chunk);
+      chunks.push(chunk);
+    }
+    verify(options.key, expected, bytes, hash, algorithm);
+    await writeFile(options.path, Buffer.concat(chunks, bytes), { flag: "wx", signal: options.signal });
+    options.onBytes?.(bytes);
+    return;
+  }
   await pipeline(
     body,
     async function* (source: AsyncIterable<Buffer>) {
@@ -70,14 +89,29 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
     createWriteStream(options.path, { flags: "wx", highWaterMark: WRITE_BATCH_BYTES }),
     { signal: options.signal },
   );
+  verify(options.key, expected, bytes, hash, algorithm);
+}
+
+// --- internal ---
+
+/** Files up to this size are gathered in memory and written at once. */
+const SMALL_FILE_BYTES = 1024 * 1024;
+
+function verify(
+  key: string,
+  expected: ExpectedContent,
+  bytes: number,
+  hash: Hash | null,
+  algorithm: string | null,
+): void {
   if (bytes !== expected.size) {
-    throw new IntegrityError(`${options.key} has ${bytes} bytes, expected ${expected.size}`);
+    throw new IntegrityError(`${key} has ${bytes} bytes, expected ${expected.size}`);
   }
   const want = expected.sha256 ?? expected.md5;
   if (hash && want) {
     const got = hash.digest("hex");
     if (got !== want.toLowerCase()) {
-      throw new IntegrityError(`${options.key} has ${algorithm} ${got}, expected ${want.toLowerCase()}`);
+      throw new IntegrityError(`${key} has ${algorithm} ${got}, expected ${want.toLowerCase()}`);
     }
   }
 }
