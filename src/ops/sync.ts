@@ -412,7 +412,9 @@ async function completeRemoteEntries(
 ): Promise<Set<string>> {
   const items: ListItem[] = [];
   if (candidates.length === 0) return new Set();
-  if (candidates.length <= PER_ENTRY_CHECK_LIMIT) {
+  // A model's own area is small: one listing. The flat area holds every model's entries, so
+  // a few candidates are checked one by one rather than by listing all of it.
+  if (selector.area === "flat" && candidates.length <= PER_ENTRY_CHECK_LIMIT) {
     await forEachConcurrent(
       candidates,
       16,
