@@ -169,6 +169,24 @@ export function renderMarkdown(results: BenchResults): string {
     }
     out.push("");
   }
+  if (results.status) {
+    const st = results.status;
+    out.push(
+      `\`status --json\` on ${st.entries} entries: ${seconds(st.ms.median)}` +
+        (st.reference ? ` (${st.reference.label}: ${seconds(st.reference.ms.median)})` : "") +
+        ".",
+      "",
+    );
+  }
+  if (results.memory.length > 0) {
+    out.push(
+      "| peak RSS, one entry of " + mib(results.memory[0]?.entryBytes ?? 0) + " | MB | wall |",
+      "|---|---:|---:|",
+    );
+    for (const r of results.memory)
+      out.push(`| ${r.label} | ${(r.peakRssBytes / 1e6).toFixed(0)} | ${seconds(r.ms)} |`);
+    out.push("");
+  }
   out.push("| target | measured | limit | |", "|---|---:|---|---|");
   for (const t of results.targets)
     out.push(`| ${t.description} | ${targetValue(t)} | ${t.limit} | ${verdict(t)} |`);
