@@ -11,6 +11,8 @@ export interface MeasuredSide {
   ms: Samples;
   /** Requests of one extra, untimed run through the counting proxy. */
   requests?: RequestCounts;
+  /** CPU time and peak memory of that same extra run (user + system, all its processes). */
+  usage?: { cpuMs: number; peakRssBytes: number };
 }
 
 /** neff-cache against a reference doing the same work, alternated run by run. */
