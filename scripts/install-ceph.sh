@@ -3,7 +3,8 @@
 # only when they are missing. Needs root (as in CI) or passwordless sudo.
 set -euo pipefail
 
-PACKAGES=(radosgw ceph-mon ceph-osd ceph-common)
+# curl is what start-ceph.sh probes the gateway with.
+PACKAGES=(radosgw ceph-mon ceph-osd ceph-common curl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -14,8 +15,8 @@ done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "neff-cache: the S3 tests need Ceph (${missing[*]}), and this system has no apt-get;" \
-    "install radosgw, ceph-mon, ceph-osd and ceph-common with its package manager." >&2
+  echo "neff-cache: the S3 tests need ${missing[*]}, and this system has no apt-get;" \
+    "install them with its package manager." >&2
   exit 1
 fi
 

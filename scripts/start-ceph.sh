@@ -11,7 +11,7 @@
 #
 # Knobs: RGW_PORT (default 7480), CEPH_MON_PORT (3300), CEPH_DIR (.run/ceph),
 # OSD_BLOCK_BYTES (sparse BlueStore file, default 6 GiB).
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 D="${CEPH_DIR:-$ROOT/.run/ceph}"

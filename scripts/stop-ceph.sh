@@ -12,12 +12,16 @@ stop_pid_file() {
   pid="$(cat "$file")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 30); do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.1
   done
-  echo "neff-cache: pid $pid ($(basename "$file" .pid)) did not stop in 10 s; killing it" >&2
+  # The gateway's graceful shutdown can take 10 s or more; its data is deleted next anyway.
   kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
 }
 
 [ -d "$D" ] || exit 0

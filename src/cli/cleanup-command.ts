@@ -1,4 +1,5 @@
 import { EXIT_CODES } from "../errors.ts";
+import { CACHE_DIR_OPTION, COMPILER_VERSION_OPTION } from "./cache-target.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { flagOption, stringOption } from "./parse-command-line.ts";
 
@@ -10,14 +11,9 @@ export const CLEANUP_COMMAND: CommandSpec = {
   minPositionals: 0,
   maxPositionals: 0,
   options: {
-    "cache-dir": {
-      type: "string",
-      value: "DIR",
-      help: "local compile cache (default: as the compiler resolves it)",
-    },
+    "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": {
-      type: "string",
-      value: "V",
+      ...COMPILER_VERSION_OPTION,
       help: "current compiler version, for --old-versions (default: NEFF_CACHE_COMPILER_VERSION or the installed neuronx-cc)",
     },
     "no-failed": { type: "boolean", help: "keep failed entries" },

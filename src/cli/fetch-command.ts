@@ -1,4 +1,7 @@
+import { EXIT_CODES } from "../errors.ts";
+import type { FetchResult } from "../ops/fetch.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { partialResult } from "./partial-result.ts";
 import {
   BUCKET_OPTION,
   CACHE_DIR_OPTION,
@@ -60,8 +63,13 @@ export const FETCH_COMMAND: CommandSpec = {
         concurrency: integerOption(input, "concurrency"),
         signal: context.signal,
         onProgress: progress.listener,
-      });
-      return { data: result, human: () => renderFetch(result) };
+      }).catch(partialResult<FetchResult>);
+      return {
+        data: result,
+        // Some entries failed: the result still says which, and the exit code says so.
+        exitCode: result.failed.length > 0 ? EXIT_CODES.partial : EXIT_CODES.ok,
+        human: () => renderFetch(result),
+      };
     } finally {
       progress.stop();
       await store.close();

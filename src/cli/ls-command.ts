@@ -14,9 +14,9 @@ export const LS_COMMAND: CommandSpec = {
     recursive: { type: "boolean", short: "r", help: "list every object below the prefix" },
   },
   async run(input, context) {
-    const [{ listStore }, { formatSize }] = await Promise.all([
+    const [{ listStore }, { formatBytes }] = await Promise.all([
       import("../ops/ls.ts"),
-      import("./render/format.ts"),
+      import("../layout/format-bytes.ts"),
     ]);
     const store = await openCliStore(input, context);
     try {
@@ -33,9 +33,9 @@ export const LS_COMMAND: CommandSpec = {
             ...result.items.map((item) =>
               item.type === "dir"
                 ? `${"DIR".padStart(10)}  ${item.key}/`
-                : `${formatSize(item.size).padStart(10)}  ${item.key}`,
+                : `${formatBytes(item.size).padStart(10)}  ${item.key}`,
             ),
-            `${result.files} files (${formatSize(result.totalBytes)}), ${result.dirs} folders in ${result.url}${result.prefix ? `/${result.prefix}` : ""}`,
+            `${result.files} files (${formatBytes(result.totalBytes)}), ${result.dirs} folders in ${result.url}${result.prefix ? `/${result.prefix}` : ""}`,
           ].join("\n"),
       };
     } finally {

@@ -1,3 +1,4 @@
+import { CACHE_DIR_OPTION, COMPILER_VERSION_OPTION } from "./cache-target.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { flagOption, stringOption } from "./parse-command-line.ts";
 
@@ -9,16 +10,8 @@ export const STATUS_COMMAND: CommandSpec = {
   minPositionals: 0,
   maxPositionals: 0,
   options: {
-    "cache-dir": {
-      type: "string",
-      value: "DIR",
-      help: "local compile cache (default: as the compiler resolves it)",
-    },
-    "compiler-version": {
-      type: "string",
-      value: "V",
-      help: "current compiler version (default: NEFF_CACHE_COMPILER_VERSION or the installed neuronx-cc)",
-    },
+    "cache-dir": CACHE_DIR_OPTION,
+    "compiler-version": COMPILER_VERSION_OPTION,
     entries: { type: "boolean", help: "list every entry" },
   },
   async run(input, context) {

@@ -1,4 +1,7 @@
+import { EXIT_CODES } from "../errors.ts";
+import type { SyncResult } from "../ops/sync.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { partialResult } from "./partial-result.ts";
 import {
   BUCKET_OPTION,
   CACHE_DIR_OPTION,
@@ -61,8 +64,13 @@ export const SYNC_COMMAND: CommandSpec = {
         concurrency: integerOption(input, "concurrency"),
         signal: context.signal,
         onProgress: progress.listener,
-      });
-      return { data: result, human: () => renderSync(result) };
+      }).catch(partialResult<SyncResult>);
+      return {
+        data: result,
+        // Some entries failed: the result still says which, and the exit code says so.
+        exitCode: result.failed.length > 0 ? EXIT_CODES.partial : EXIT_CODES.ok,
+        human: () => renderSync(result),
+      };
     } finally {
       progress.stop();
       await store.close();

@@ -1,7 +1,5 @@
 import { UsageError } from "../errors.ts";
-
-/** Prefix of a compiler-version dir: `neuronxcc-<full version>`. */
-export const VERSION_DIR_PREFIX = "neuronxcc-";
+import { COMPILER_DIR_PREFIX } from "./cache-layout.ts";
 
 // A version such as 2.21.33363.0+82129205 (the +hash is optional in user input).
 const VERSION_IN_TEXT = /(\d+(?:\.\d+)+(?:\+[0-9A-Za-z.]+)?)/;
@@ -14,7 +12,7 @@ const VALID_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
  */
 export function normalizeCompilerVersion(value: string): string {
   let version = value.trim();
-  if (version.startsWith(VERSION_DIR_PREFIX)) version = version.slice(VERSION_DIR_PREFIX.length);
+  if (version.startsWith(COMPILER_DIR_PREFIX)) version = version.slice(COMPILER_DIR_PREFIX.length);
   if (!VALID_VERSION.test(version) || version.includes("..")) {
     throw new UsageError(`Invalid compiler version ${JSON.stringify(value)}.`, {
       hint: "Give the full neuronx-cc version, e.g. --compiler-version 2.21.33363.0+82129205.",
@@ -38,11 +36,6 @@ export function parseCompilerVersionOutput(output: string): string | null {
   return null;
 }
 
-/** The version dir name for a version: `neuronxcc-<version>`. */
-export function versionDirName(version: string): string {
-  return VERSION_DIR_PREFIX + version;
-}
-
 /**
  * Whether the version dir `dirName` belongs to the current compiler. A current version given
  * without its `+hash` matches any build of that release (`2.21.33363.0` matches
@@ -50,6 +43,6 @@ export function versionDirName(version: string): string {
  * match `2.21.33363.0`).
  */
 export function isCurrentVersionDir(dirName: string, currentVersion: string): boolean {
-  const current = VERSION_DIR_PREFIX + currentVersion;
+  const current = COMPILER_DIR_PREFIX + currentVersion;
   return dirName === current || dirName.startsWith(current + "+");
 }

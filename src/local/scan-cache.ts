@@ -2,7 +2,7 @@ import type { Dirent } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { classifyEntry, type EntryState } from "../layout/classify-entry.ts";
-import { VERSION_DIR_PREFIX } from "../layout/compiler-version.ts";
+import { COMPILER_DIR_PREFIX } from "../layout/cache-layout.ts";
 import { isTrashName } from "../layout/trash-name.ts";
 import { errorCode } from "./error-code.ts";
 import { nodeLocalFs, type LocalFs } from "./local-fs.ts";
@@ -115,7 +115,7 @@ export async function scanCache(options: ScanCacheOptions): Promise<CacheScan> {
       scan.trash.push(path.join(cacheDir, item.name));
       continue;
     }
-    if (!item.name.startsWith(VERSION_DIR_PREFIX)) continue;
+    if (!item.name.startsWith(COMPILER_DIR_PREFIX)) continue;
     if (options.onlyVersionDir !== undefined && item.name !== options.onlyVersionDir) continue;
     const kind = direntKind(fs, cacheDir, item);
     if (kind === "symlink") scan.problems.push(symlinkProblem(path.join(cacheDir, item.name)));

@@ -1,6 +1,7 @@
 import os from "node:os";
 import { ENTRY_STATES, type EntryState } from "../layout/classify-entry.ts";
-import { isCurrentVersionDir, VERSION_DIR_PREFIX } from "../layout/compiler-version.ts";
+import { COMPILER_DIR_PREFIX } from "../layout/cache-layout.ts";
+import { isCurrentVersionDir } from "../layout/compiler-version.ts";
 import { resolveCacheDir, type CacheDirSource } from "../layout/resolve-cache-dir.ts";
 import {
   findCompilerVersion,
@@ -120,7 +121,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   for (const dir of scan.versionDirs) {
     const info: StatusVersion = {
       dir,
-      version: dir.slice(VERSION_DIR_PREFIX.length),
+      version: dir.slice(COMPILER_DIR_PREFIX.length),
       status: version === null ? "unknown" : isCurrentVersionDir(dir, version.version) ? "current" : "old",
       entryCount: 0,
       sizeBytes: 0,

@@ -328,6 +328,34 @@ describe("cli: fetch, sync, ls, create, set", () => {
     expect((JSON.parse(listed.stdout) as { dirs: number }).dirs).toBe(3);
   });
 
+  it("reports a partial fetch with exit 6 and the full result in --json", async () => {
+    await cli(
+      "exec",
+      "--model",
+      "org/m",
+      "--bucket",
+      store,
+      "--cache-dir",
+      cache,
+      "--",
+      ...sim("--graph-text", "p", "--graphs", "2", "--neff-bytes", "1000"),
+    );
+    const area = path.join(store, `neuronxcc-${CV}`, "org", "m", "default");
+    const [tampered] = (await readdir(area)).sort();
+    await writeFile(path.join(area, tampered ?? "", "model.neff"), "x".repeat(1000));
+    await rm(cache, { recursive: true });
+    const run = await cli("fetch", "org/m", "--bucket", store, "--cache-dir", cache, "--json");
+    expect(run.code).toBe(6);
+    const result = JSON.parse(run.stdout) as {
+      fetched: unknown[];
+      failed: Array<{ module: string; error: string }>;
+    };
+    expect(result.fetched).toHaveLength(1);
+    expect(result.failed).toEqual([
+      { module: tampered, error: expect.stringMatching(/verification failed/) },
+    ]);
+  });
+
   it("create makes a directory store and is idempotent", async () => {
     const target = path.join(work, "new-store");
     expect((await cli("create", target)).stdout).toMatch(/^Created file:\/\//);

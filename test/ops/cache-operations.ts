@@ -266,6 +266,23 @@ export function runCacheOperationSuite(options: CacheOperationSuiteOptions): voi
       expect(warmed.fetched).toHaveLength(1);
     });
 
+    it("ends consistent when several machines publish the same entries at once", async () => {
+      const caches = [cacheDir, `${cacheDir}-b`, `${cacheDir}-c`];
+      for (const dir of caches)
+        await simulateCompile({ graphs: GRAPHS, cacheDir: dir, compilerVersion: CV, neffBytes: 200_000 });
+      await Promise.all(
+        caches.map((dir) => sync({ store, cacheDir: dir, compilerVersion: CV, modelId: MODEL, task: TASK })),
+      );
+      for (const dir of caches.slice(1)) await rm(dir, { recursive: true, force: true });
+
+      await rm(cacheDir, { recursive: true, force: true });
+      const fetched = await fetch({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(fetched.fetched).toHaveLength(GRAPHS.length);
+      expect(fetched.failed).toEqual([]);
+      const again = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(again.published).toEqual([]);
+    });
+
     it("keeps a read-only run from publishing", async () => {
       const run = await compileWithCache(["ro"], { readOnly: true });
       expect(run.value.modules[0]?.outcome).toBe("compiled");

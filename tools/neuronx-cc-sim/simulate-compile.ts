@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { classifyEntry, type EntryState } from "../../src/layout/classify-entry.ts";
-import { versionDirName } from "../../src/layout/compiler-version.ts";
+import { compilerVersionDir } from "../../src/layout/cache-layout.ts";
 import { parseNeuronCcFlags } from "../../src/layout/parse-neuron-cc-flags.ts";
 import { resolveCacheDir } from "../../src/layout/resolve-cache-dir.ts";
 import { deterministicBytes } from "../synthetic-cache/deterministic-bytes.ts";
@@ -96,7 +96,7 @@ export async function simulateCompile(options: SimulateCompileOptions): Promise<
       if (options.fail) result.exitCode = 1;
       continue;
     }
-    const entryDir = path.join(cacheDir, versionDirName(compilerVersion), name);
+    const entryDir = path.join(cacheDir, compilerVersionDir(compilerVersion), name);
     const module = await compileOne(entryDir, bytes, flags, { ...options, retryFailed });
     result.modules.push({ name, path: entryDir, ...module });
     if (module.outcome === "failed" || module.outcome === "cached-failure") result.exitCode = 1;

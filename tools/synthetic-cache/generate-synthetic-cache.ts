@@ -1,7 +1,7 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { ENTRY_STATES, type EntryState } from "../../src/layout/classify-entry.ts";
-import { versionDirName } from "../../src/layout/compiler-version.ts";
+import { compilerVersionDir } from "../../src/layout/cache-layout.ts";
 import { forEachConcurrent } from "../../src/local/for-each-concurrent.ts";
 import { createRandom, deterministicBytes } from "./deterministic-bytes.ts";
 
@@ -81,7 +81,7 @@ export async function generateSyntheticCache(
   const seed = options.seed ?? "0";
   const random = createRandom(`${seed}:${options.compilerVersion}`);
   const ranges = { ...SYNTHETIC_PROFILES[options.profile ?? "model"], ...options.sizes };
-  const versionDir = versionDirName(options.compilerVersion);
+  const versionDir = compilerVersionDir(options.compilerVersion);
   const root = path.join(options.dir, versionDir);
   await fsp.mkdir(root, { recursive: true });
 

@@ -1,6 +1,7 @@
 import type { ExecResult } from "../exec-with-cache.ts";
 import { plural } from "./fetch.ts";
-import { formatDuration, formatSize } from "./format.ts";
+import { formatDuration } from "./format.ts";
+import { formatBytes } from "../../layout/format-bytes.ts";
 
 /** A short account on stderr after the command's own output. */
 export function renderExec(result: ExecResult): string {
@@ -10,13 +11,13 @@ export function renderExec(result: ExecResult): string {
     if (cache.fetch) {
       const fetched = cache.fetch.fetched.length;
       lines.push(
-        `neff-cache: fetched ${fetched} ${plural(fetched, "entry", "entries")} (${formatSize(cache.fetch.bytes)}) in ${formatDuration(cache.fetch.seconds * 1000)}`,
+        `neff-cache: fetched ${fetched} ${plural(fetched, "entry", "entries")} (${formatBytes(cache.fetch.bytes)}) in ${formatDuration(cache.fetch.seconds * 1000)}`,
       );
     } else if (cache.fetchSkipped) lines.push(`neff-cache: no fetch (${cache.fetchSkipped})`);
     if (cache.sync) {
       const published = cache.sync.published.length;
       lines.push(
-        `neff-cache: published ${published} new ${plural(published, "entry", "entries")} (${formatSize(cache.sync.bytes)}) in ${formatDuration(cache.sync.seconds * 1000)}${
+        `neff-cache: published ${published} new ${plural(published, "entry", "entries")} (${formatBytes(cache.sync.bytes)}) in ${formatDuration(cache.sync.seconds * 1000)}${
           cache.sync.record?.created ? "; export record written" : ""
         }`,
       );

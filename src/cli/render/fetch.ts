@@ -1,10 +1,11 @@
 import type { FetchResult } from "../../ops/fetch.ts";
-import { formatDuration, formatRate, formatSize } from "./format.ts";
+import { formatDuration, formatRate } from "./format.ts";
+import { formatBytes } from "../../layout/format-bytes.ts";
 
 /** One line of outcome, then what was skipped or failed and why. */
 export function renderFetch(result: FetchResult): string {
   const lines = [
-    `Fetched ${result.fetched.length} ${plural(result.fetched.length, "entry", "entries")} (${formatSize(result.bytes)}) from ${result.store}/${result.prefix} in ${formatDuration(result.seconds * 1000)}${
+    `Fetched ${result.fetched.length} ${plural(result.fetched.length, "entry", "entries")} (${formatBytes(result.bytes)}) from ${result.store}/${result.prefix} in ${formatDuration(result.seconds * 1000)}${
       result.bytes > 0 ? ` (${formatRate(result.bytes / Math.max(result.seconds, 0.001))})` : ""
     }.`,
   ];

@@ -1,18 +1,7 @@
-/** Byte counts for people: 1023 B, 1.5 KB, 12.3 MB, 4.0 GB (binary multiples, as the compiler tools print them). */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+import { formatBytes } from "../../layout/format-bytes.ts";
 
 export function formatRate(bytesPerSecond: number): string {
-  return `${formatSize(Math.round(bytesPerSecond))}/s`;
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }
 
 /** Seconds for people: 850 ms, 12.4 s. */

@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import type { TransferEvent, TransferListener } from "../../sync/transfer-progress.ts";
-import { formatRate, formatSize } from "./format.ts";
+import { formatRate } from "./format.ts";
+import { formatBytes } from "../../layout/format-bytes.ts";
 
 export interface ProgressLine {
   listener: TransferListener;
@@ -36,7 +37,7 @@ export function createProgressLine(
     const rate = doneBytes / seconds;
     const eta =
       rate > 0 && totalBytes > doneBytes ? ` ETA ${Math.ceil((totalBytes - doneBytes) / rate)}s` : "";
-    const text = `${label} ${doneEntries}/${totalEntries} entries, ${formatSize(doneBytes)}/${formatSize(totalBytes)}, ${formatRate(rate)}${eta}`;
+    const text = `${label} ${doneEntries}/${totalEntries} entries, ${formatBytes(doneBytes)}/${formatBytes(totalBytes)}, ${formatRate(rate)}${eta}`;
     stream.write(`\r\x1b[2K${text}`);
     drawn = true;
   };

@@ -1,11 +1,12 @@
 import type { SyncResult } from "../../ops/sync.ts";
 import { plural } from "./fetch.ts";
-import { formatDuration, formatSize } from "./format.ts";
+import { formatDuration } from "./format.ts";
+import { formatBytes } from "../../layout/format-bytes.ts";
 
 export function renderSync(result: SyncResult): string {
   const target = result.modelId ? ` (flat area and ${result.modelId}/${result.task})` : " (flat area)";
   const lines = [
-    `Published ${result.published.length} ${plural(result.published.length, "entry", "entries")} (${formatSize(result.bytes)} sent) to ${result.store}${target} in ${formatDuration(result.seconds * 1000)}.`,
+    `Published ${result.published.length} ${plural(result.published.length, "entry", "entries")} (${formatBytes(result.bytes)} sent) to ${result.store}${target} in ${formatDuration(result.seconds * 1000)}.`,
   ];
   const present = result.skipped.filter((skip) => skip.reason === "present").length;
   if (present > 0) lines.push(`  ${present} already in the store.`);

@@ -12,22 +12,22 @@ describe("hfStatusError", () => {
   it("tells how to set a token on 401", () => {
     const error = hfStatusError(401, context);
     expect(error.message).toContain("token rejected or missing; set HF_TOKEN or run `hf auth login`");
-    expect(error.retryable).toBe(false);
+    expect(error).toMatchObject({ retryable: false, exitCode: 5 });
   });
 
   it("names the bucket on 403", () => {
     expect(hfStatusError(403, context).message).toContain("token lacks write access to ns/b");
   });
 
-  it("says how to create a missing bucket on 404", () => {
-    expect(hfStatusError(404, context, { errorCode: "RepoNotFound" }).message).toContain(
-      "bucket ns/b does not exist; create it with `neff-cache create ns/b`",
-    );
+  it("says how to create a missing bucket on 404, as a not-found error", () => {
+    const error = hfStatusError(404, context, { errorCode: "RepoNotFound" });
+    expect(error.message).toContain("bucket ns/b does not exist; create it with `neff-cache create ns/b`");
+    expect(error).toMatchObject({ code: "E_STORE_MISSING", exitCode: 3 });
   });
 
   it("marks 429 and 5xx as retryable", () => {
-    expect(hfStatusError(429, context).retryable).toBe(true);
-    expect(hfStatusError(503, context).retryable).toBe(true);
+    expect(hfStatusError(429, context)).toMatchObject({ retryable: true, exitCode: 4 });
+    expect(hfStatusError(503, context)).toMatchObject({ retryable: true, exitCode: 4 });
   });
 });
 

@@ -2,7 +2,7 @@
  * How Hugging Face bucket failures become `StoreError`s: one message per cause, naming the fix,
  * and never a token (the Hub token, a Xet access token, or a signed transfer URL).
  */
-import { StoreError } from "../../errors.ts";
+import { NotFoundError, StoreError } from "../../errors.ts";
 
 /** What a failed call was doing, for the message. */
 export interface HfErrorContext {
@@ -32,7 +32,7 @@ export function hfStatusError(
   status: number,
   context: HfErrorContext,
   details: HfErrorDetails = {},
-): StoreError {
+): StoreError | NotFoundError {
   const prefix = `cannot ${context.action} on hf://buckets/${context.bucket}`;
   const server = details.serverMessage ? ` (server said: ${details.serverMessage})` : "";
   const cause = details.cause;
@@ -91,14 +91,12 @@ export function hfStatusError(
 }
 
 /** The bucket does not exist (or is private to another account, which the Hub reports the same way). */
-export function bucketMissing(context: HfErrorContext, cause?: unknown): StoreError {
-  return new StoreError(
-    `bucket ${context.bucket} does not exist; create it with \`neff-cache create ${context.bucket}\``,
+export function bucketMissing(context: HfErrorContext, cause?: unknown): NotFoundError {
+  // "Not found" like a missing S3 bucket or store folder: same exit code, same fix.
+  return new NotFoundError(
+    `[hf] bucket ${context.bucket} does not exist; create it with \`neff-cache create ${context.bucket}\``,
     {
-      store: STORE,
-      status: 404,
-      retryable: false,
-      code: "E_STORE_NOT_FOUND",
+      code: "E_STORE_MISSING",
       hint: `If it exists but is private, use a token of an account that can read it.`,
       cause,
     },
@@ -106,7 +104,11 @@ export function bucketMissing(context: HfErrorContext, cause?: unknown): StoreEr
 }
 
 /** The endpoint could not be reached (DNS, refused, reset, timeout) after the retries. */
-export function hfNetworkError(context: HfErrorContext, error: unknown): StoreError {
+export function hfNetworkError(
+  context: HfErrorContext,
+  error: unknown,
+  secrets: ReadonlyArray<string | undefined> = [],
+): StoreError {
   const code = networkCode(error);
   const timedOut = error instanceof Error && error.name === "TimeoutError";
   const reason = timedOut ? "timed out" : code !== undefined ? `failed with ${code}` : "failed";
@@ -117,7 +119,7 @@ export function hfNetworkError(context: HfErrorContext, error: unknown): StoreEr
       retryable: true,
       code: "E_STORE_UNREACHABLE",
       hint: `Check the network and HF_ENDPOINT (now ${context.endpoint}).`,
-      cause: redactedCause(error),
+      cause: redactedCause(error, secrets),
     },
   );
 }

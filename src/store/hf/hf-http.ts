@@ -115,7 +115,7 @@ export function createHfHttp(options: HfHttpOptions): HfHttp {
             error.serverMessage === undefined ? undefined : redactSecrets(error.serverMessage, [secret]),
         });
       }
-      throw hfNetworkError(context, error);
+      throw hfNetworkError(context, error, [secret]);
     }
   };
 

@@ -39,8 +39,9 @@ import {
   MAX_TREE_PAGE,
   parseLinkNext,
 } from "./hf-wire.ts";
-import type { ApiBatchOperation, ApiBucketFile } from "./hf-wire.ts";
-import { uploadXetContents } from "./hf-xet-upload.ts";
+import type { ApiBucketFile } from "./hf-wire.ts";
+import { writeHfBatch } from "./hf-write-batch.ts";
+import type { HfWriteContext, HfWriteEntry } from "./hf-write-batch.ts";
 
 /** Options of `createHfStore`. */
 export interface HfStoreOptions {
@@ -70,6 +71,14 @@ export interface HfStoreOptions {
 
 const DEFAULT_ENDPOINT = "https://huggingface.co";
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** Most single writes one shared upload takes. */
+const MAX_COALESCED_WRITES = 500;
+
+/** A single write waiting for the next shared upload. */
+interface QueuedWrite extends HfWriteEntry {
+  resolve: (result: WriteResult) => void;
+  reject: (error: unknown) => void;
+}
 
 const CAPABILITIES: StoreCapabilities = {
   // The Hub has no conditional add: `ifAbsent` is a paths-info check followed by an add.
@@ -208,143 +217,98 @@ export function createHfStore(options: HfStoreOptions): Store {
     );
   };
 
+  const writeContext: HfWriteContext = {
+    http,
+    endpoint,
+    bucket,
+    apiPath,
+    fetch: fetchFn,
+    timeoutMs,
+    retry: options.retry,
+    knownXetHashes,
+    toObject,
+    statPaths,
+    relativeKey,
+  };
+
   const writeMany = async (
     items: readonly WriteItem[],
     writeOptions: WriteOptions = {},
   ): Promise<WriteResult[]> => {
-    const { signal, onProgress } = writeOptions;
-    const paths = items.map((item) => fullKey(item.key));
-    // The last item of a key wins, as with sequential writes.
-    const lastIndex = new Map<string, number>();
-    paths.forEach((path, index) => lastIndex.set(path, index));
-    const results = new Map<string, WriteResult>();
-
-    let candidates = [...lastIndex.values()];
-    if (writeOptions.ifAbsent) {
-      // Not atomic: another writer may add a key between this check and our add (last writer
-      // wins). Entries are content-addressed by their key, so both writers store the same bytes.
-      const existing = await statPaths(
-        candidates.map((index) => paths[index] as string),
-        signal,
+    const entries = items.map((item) => ({
+      path: fullKey(item.key),
+      source: item.source,
+      onProgress: writeOptions.onProgress,
+    }));
+    const outcomes = await writeHfBatch(entries, writeContext, writeOptions);
+    const errors = outcomes.filter((outcome): outcome is Error => outcome instanceof Error);
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      throw new StoreError(
+        `cannot write ${errors.length} of ${items.length} file(s) on hf://buckets/${bucket}: ${errors
+          .slice(0, 3)
+          .map((error) => error.message.replace(/^\[hf\] /, ""))
+          .join("; ")}`,
+        {
+          store: "hf",
+          retryable: true,
+          hint: "Retry; only the failed files are sent again.",
+          cause: errors[0],
+        },
       );
-      candidates = candidates.filter((index) => {
-        const entry = existing.get(paths[index] as string);
-        if (entry !== undefined) results.set(entry.path, { object: toObject(entry), created: false });
-        return entry === undefined;
-      });
     }
+    return outcomes as WriteResult[];
+  };
 
-    // One upload per distinct content: same sha256, or the same local file.
-    const groups = new Map<string, number[]>();
-    for (const index of candidates) {
-      const source = (items[index] as WriteItem).source;
-      const identity =
-        source.sha256 !== undefined
-          ? `sha256:${source.sha256}:${source.size}`
-          : source.filePath !== undefined
-            ? `file:${source.filePath}:${source.size}`
-            : `item:${index}`;
-      groups.set(identity, [...(groups.get(identity) ?? []), index]);
-    }
-
-    const hashOf = new Map<string, string>();
-    const upload = async (identities: readonly string[]): Promise<void> => {
-      const uploads = identities.map((identity) => {
-        const index = (groups.get(identity) as number[])[0] as number;
-        return { identity, path: paths[index] as string, source: (items[index] as WriteItem).source };
-      });
-      const token = await http.token();
-      const hashes = await uploadXetContents(uploads, {
-        endpoint,
-        bucket,
-        token,
-        fetch: fetchFn,
-        timeoutMs,
-        retry: options.retry,
-        signal,
-        onProgress: onProgress === undefined ? undefined : (bytes) => onProgress({ bytes }),
-      });
-      for (const { identity, path, source } of uploads) {
-        const xetHash = hashes.get(path) as string;
-        hashOf.set(identity, xetHash);
-        if (source.sha256 !== undefined) knownXetHashes.set(`${source.sha256}:${source.size}`, xetHash);
-      }
-    };
-
-    const reused = new Set<string>();
-    const toUpload: string[] = [];
-    for (const [identity, indexes] of groups) {
-      const source = (items[indexes[0] as number] as WriteItem).source;
-      const known =
-        source.sha256 === undefined ? undefined : knownXetHashes.get(`${source.sha256}:${source.size}`);
-      if (known !== undefined) {
-        hashOf.set(identity, known);
-        reused.add(identity);
-      } else toUpload.push(identity);
-    }
-    await upload(toUpload);
-
-    const identityOf = new Map<string, string>();
-    for (const [identity, indexes] of groups)
-      for (const index of indexes) identityOf.set(paths[index] as string, identity);
-    const register = async (identities: Iterable<string>): Promise<HfBatchFailure[]> => {
-      const mtime = Date.now();
-      const operations: ApiBatchOperation[] = [];
-      for (const identity of identities) {
-        for (const index of groups.get(identity) as number[]) {
-          operations.push({
-            type: "addFile",
-            path: paths[index] as string,
-            xetHash: hashOf.get(identity) as string,
-            mtime,
-          });
-        }
-      }
-      return runHfBatch(operations, { http, apiPath, signal });
-    };
-
-    let failures = await register(groups.keys());
-    // A hash remembered from an earlier call may have been collected by the server since:
-    // upload those contents again and register once more.
-    const stale = new Set(
-      failures
-        .map((failure) => identityOf.get(failure.operation.path) as string)
-        .filter((identity) => reused.has(identity)),
-    );
-    if (stale.size > 0) {
-      for (const identity of stale) {
-        const source = (items[(groups.get(identity) as number[])[0] as number] as WriteItem).source;
-        knownXetHashes.delete(`${source.sha256}:${source.size}`);
-      }
-      await upload([...stale]);
-      const retried = await register(stale);
-      failures = [
-        ...failures.filter((f) => !stale.has(identityOf.get(f.operation.path) as string)),
-        ...retried,
-      ];
-    }
-    if (failures.length > 0) throw registerFailure(failures, "write");
-
-    for (const identity of reused) {
-      const source = (items[(groups.get(identity) as number[])[0] as number] as WriteItem).source;
-      onProgress?.({ bytes: source.size * (groups.get(identity) as number[]).length });
-    }
-    for (const [identity, indexes] of groups) {
-      for (const index of indexes) {
-        const path = paths[index] as string;
-        const source = (items[index] as WriteItem).source;
-        results.set(path, {
-          created: true,
-          object: {
-            key: relativeKey(path),
-            size: source.size,
-            xetHash: hashOf.get(identity) as string,
-            ...sha(source),
-          },
-        });
+  // Single writes that arrive together (callers fanning out with bounded concurrency) share one
+  // Xet upload and one registration batch: one upload session per object would cost a token
+  // fetch, a dedup query, a xorb, a shard and a batch call each. Writes group by their signal
+  // and `ifAbsent`, so an abort only ever ends the writes that asked for it.
+  const queued = new Map<string, { signal?: AbortSignal; ifAbsent: boolean; waiting: QueuedWrite[] }>();
+  const signalIds = new WeakMap<AbortSignal, number>();
+  let nextSignalId = 1;
+  let flushScheduled = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    const groups = [...queued.values()];
+    queued.clear();
+    for (const group of groups) {
+      for (const part of chunked(group.waiting, MAX_COALESCED_WRITES)) {
+        writeHfBatch(part, writeContext, { ifAbsent: group.ifAbsent, signal: group.signal }).then(
+          (outcomes) =>
+            outcomes.forEach((outcome, index) => {
+              const waiter = part[index] as QueuedWrite;
+              if (outcome instanceof Error) waiter.reject(outcome);
+              else waiter.resolve(outcome);
+            }),
+          (error: unknown) => part.forEach((waiter) => waiter.reject(error)),
+        );
       }
     }
-    return paths.map((path) => results.get(path) as WriteResult);
+  };
+  const enqueueWrite = (
+    path: string,
+    source: WriteSource,
+    writeOptions: WriteOptions,
+  ): Promise<WriteResult> => {
+    writeOptions.signal?.throwIfAborted();
+    const { signal } = writeOptions;
+    let signalId = 0;
+    if (signal !== undefined) {
+      signalId = signalIds.get(signal) ?? nextSignalId++;
+      signalIds.set(signal, signalId);
+    }
+    const groupKey = `${writeOptions.ifAbsent === true}:${signalId}`;
+    const group = queued.get(groupKey) ?? { signal, ifAbsent: writeOptions.ifAbsent === true, waiting: [] };
+    queued.set(groupKey, group);
+    const done = new Promise<WriteResult>((resolve, reject) => {
+      group.waiting.push({ path, source, onProgress: writeOptions.onProgress, resolve, reject });
+    });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+    return done;
   };
 
   const deleteMany = async (keys: readonly string[], options: CallOptions = {}): Promise<void> => {
@@ -455,8 +419,7 @@ export function createHfStore(options: HfStoreOptions): Store {
     },
 
     async write(key, source, writeOptions = {}) {
-      const [result] = await writeMany([{ key, source }], writeOptions);
-      return result as WriteResult;
+      return enqueueWrite(fullKey(key), source, writeOptions);
     },
 
     writeMany,
@@ -544,10 +507,6 @@ function invalidAnswer(route: string, bucket: string): StoreError {
     store: "hf",
     retryable: true,
   });
-}
-
-function sha(source: WriteSource): { sha256?: string } {
-  return source.sha256 === undefined ? {} : { sha256: source.sha256 };
 }
 
 async function* sliceStream(

@@ -4,7 +4,7 @@
  * registers paths itself, in large batches, with partial-failure handling the library lacks.
  */
 import { openAsBlob } from "node:fs";
-import { Readable } from "node:stream";
+import { addAbortSignal, Readable } from "node:stream";
 import { StoreError } from "../../errors.ts";
 import { isAbortError } from "../../errors.ts";
 import type { RetryPolicy } from "../retry.ts";
@@ -29,8 +29,8 @@ export interface UploadXetOptions {
   timeoutMs: number;
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
-  /** Bytes moved since the previous event, across all items. */
-  onProgress?: (bytes: number) => void;
+  /** Bytes of one item moved since its previous event. */
+  onProgress?: (path: string, bytes: number) => void;
 }
 
 /**
@@ -43,6 +43,7 @@ export async function uploadXetContents(
 ): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   if (items.length === 0) return hashes;
+  options.signal?.throwIfAborted();
   const context: HfErrorContext = {
     bucket: options.bucket,
     endpoint: options.endpoint,
@@ -72,7 +73,7 @@ export async function uploadXetContents(
       items.map(async (item) => ({
         operation: "addOrUpdate" as const,
         path: item.path,
-        content: await blobOf(item.source),
+        content: await blobOf(item.source, options.signal),
       })),
     );
     for await (const event of hub.commitIter({
@@ -90,7 +91,7 @@ export async function uploadXetContents(
       const before = seen.get(event.path) ?? 0;
       if (done > before) {
         seen.set(event.path, done);
-        options.onProgress(done - before);
+        options.onProgress(event.path, done - before);
       }
     }
   } catch (error) {
@@ -171,12 +172,12 @@ export function createLibraryFetch(
  * A Blob the library can stream: the file itself when there is one (read lazily from disk by
  * Node), otherwise the source's stream. Neither holds the content in memory.
  */
-export async function blobOf(source: WriteSource): Promise<Blob> {
+export async function blobOf(source: WriteSource, signal?: AbortSignal): Promise<Blob> {
   if (source.filePath !== undefined) {
     const blob = await openAsBlob(source.filePath);
     if (blob.size === source.size) return blob;
   }
-  return new SourceBlob(source);
+  return new SourceBlob(source, signal);
 }
 
 // --- internal ---
@@ -184,12 +185,18 @@ export async function blobOf(source: WriteSource): Promise<Blob> {
 /** A Blob whose bytes come from `WriteSource.open()`, opened anew on each `stream()`. */
 class SourceBlob extends Blob {
   readonly writeSource: WriteSource;
-  constructor(source: WriteSource) {
+  readonly signal: AbortSignal | undefined;
+  constructor(source: WriteSource, signal: AbortSignal | undefined) {
     super([]);
     this.writeSource = source;
+    this.signal = signal;
   }
   override stream(): ReadableStream<Uint8Array> {
-    return Readable.toWeb(this.writeSource.open()) as ReadableStream<Uint8Array>;
+    const readable = this.writeSource.open();
+    // The library only checks its signal between reads: a source that stalls after an abort
+    // would otherwise keep the upload waiting forever.
+    if (this.signal !== undefined) addAbortSignal(this.signal, readable);
+    return Readable.toWeb(readable) as ReadableStream<Uint8Array>;
   }
   override async arrayBuffer(): Promise<ArrayBuffer> {
     return new Response(this.stream()).arrayBuffer();
