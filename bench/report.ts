@@ -24,7 +24,10 @@ function requestSummary(comparison: Comparison): string {
       .filter(([kind]) => kind !== "total")
       .map(([kind, n]) => `${kind} ${n}`)
       .join(", ");
-    const requests = counts ? `${counts.total} requests (${kinds})` : "";
+    const parallel = side.inFlight
+      ? `, ${side.inFlight.mean} in flight on average, ${side.inFlight.max} at most`
+      : "";
+    const requests = counts ? `${counts.total} requests (${kinds}${parallel})` : "";
     const usage = side.usage
       ? `CPU ${seconds(side.usage.cpuMs)}, peak RSS ${(side.usage.peakRssBytes / 1e6).toFixed(0)} MB`
       : "";
@@ -48,7 +51,8 @@ function verdict(target: TargetResult): string {
 
 function targetValue(target: TargetResult): string {
   if (target.value === null) return "not measured";
-  return target.unit === "×" ? `${target.value.toFixed(2)}×` : `${target.value} ${target.unit}`;
+  if (target.unit === "×") return `${target.value.toFixed(2)}×`;
+  return target.unit ? `${target.value} ${target.unit}` : String(target.value);
 }
 
 function pad(rows: string[][]): string {
@@ -102,7 +106,7 @@ export function renderText(results: BenchResults): string {
     const withRequests = results.comparisons.filter((c) => c.candidate.usage || c.candidate.requests);
     if (withRequests.length > 0) {
       lines.push(
-        "requests, CPU time (user + system) and peak memory of one more run through a counting proxy:",
+        "one more run of each side (S3 ones through a counting proxy): requests, CPU (user + system), peak RSS",
       );
       for (const c of withRequests) lines.push(`  ${c.title}: ${requestSummary(c)}`);
       lines.push("");
@@ -156,7 +160,7 @@ export function renderMarkdown(results: BenchResults): string {
       `${m.loadAverage.start} → ${m.loadAverage.end}); reference ${m.rclone} with the same ` +
       `concurrency (fetch ${results.concurrency.fetch}, sync ${results.concurrency.sync} parallel transfers). Medians of ${results.runs} alternated runs (warm exec: ${results.execRuns}); ` +
       "ratio = neff-cache / reference, below 1.00 is faster; requests and CPU time " +
-      "(neff-cache / reference) come from one more run through a counting proxy." +
+      "(neff-cache / reference) come from one more run of each side, the S3 ones through a counting proxy." +
       (results.quick ? " **Quick run: smoke test of the harness, not a measurement.**" : ""),
     "",
   );

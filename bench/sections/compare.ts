@@ -3,7 +3,7 @@
  */
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { CountingProxy, RequestCounts } from "../counting-proxy.ts";
+import type { CountingProxy, InFlight, RequestCounts } from "../counting-proxy.ts";
 import { alternate, measureUsage, timeCommands } from "../measure.ts";
 import type { Side } from "../measure.ts";
 import type { Comparison } from "../results.ts";
@@ -59,15 +59,21 @@ async function measureExtraRun(
   proxy: CountingProxy | undefined,
   side: Side,
   run: number,
-): Promise<{ requests?: RequestCounts; usage: { cpuMs: number; peakRssBytes: number } }> {
+): Promise<{
+  requests?: RequestCounts;
+  inFlight?: InFlight;
+  usage: { cpuMs: number; peakRssBytes: number };
+}> {
   const commands = await side.prepare(run, proxy?.url);
   proxy?.reset();
   const usage = await measureUsage(commands);
   const requests = proxy?.counts();
+  const inFlight = proxy?.inFlight();
   await side.verify?.(run, { ms: usage.ms, results: [] });
   await side.cleanup?.(run);
   return {
     ...(requests ? { requests } : {}),
+    ...(inFlight && requests && requests.total > 0 ? { inFlight } : {}),
     usage: { cpuMs: Math.round(usage.cpuMs), peakRssBytes: usage.peakRssBytes },
   };
 }
