@@ -54,7 +54,8 @@ export const EXEC_COMMAND: CommandSpec = {
       modelId,
       task: stringOption(input, "task"),
       exportConfig: config,
-      optimumNeuronVersion: config === undefined ? undefined : await optimumNeuronVersion(input, context),
+      // Looked up only if a record is about to be written: a missing one never blocks the compile.
+      optimumNeuronVersion: () => optimumNeuronVersion(input, context),
       readOnly: flagOption(input, "read-only") || isOn(context.env.NEFF_CACHE_READ_ONLY),
       strict: flagOption(input, "strict") || isOn(context.env.NEFF_CACHE_STRICT),
       input,

@@ -21,7 +21,7 @@ export interface ExecWithCacheOptions {
   modelId: string | undefined;
   task: string | undefined;
   exportConfig: PyJsonObject | undefined;
-  optimumNeuronVersion: string | undefined;
+  optimumNeuronVersion: () => Promise<string>;
   readOnly: boolean;
   strict: boolean;
   input: CommandInput;

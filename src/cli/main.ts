@@ -32,8 +32,10 @@ export async function runCli(io: CliIo): Promise<number> {
     stream.write(`${redact(text)}\n`);
   };
   const [name, ...args] = io.argv;
-  const wantsJson = args.includes("--json");
-  const verbose = args.includes("--verbose") || args.includes("-v") || io.env.NEFF_CACHE_DEBUG === "1";
+  // Flags after "--" belong to the command exec runs, never to neff-cache.
+  const ownArgs = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  const wantsJson = ownArgs.includes("--json");
+  const verbose = ownArgs.includes("--verbose") || ownArgs.includes("-v") || io.env.NEFF_CACHE_DEBUG === "1";
 
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     write(io.stdout, renderMainHelp(COMMANDS, packageVersion()));

@@ -4,8 +4,9 @@
  * reads), verified, and the whole entry appears at once by `rename`. A crash at any instant
  * leaves either the old entry, no entry, or the complete new one — never a partial one.
  */
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { classifyEntry } from "../layout/classify-entry.ts";
 
 /** Hidden directory, beside the entries, that holds staging and trash directories. */
 export const STAGING_DIR_NAME = ".neff-cache-staging";
@@ -17,12 +18,15 @@ export async function createStagingDir(versionDir: string, module: string): Prom
   return mkdtemp(join(root, `${module}.${process.pid}.`));
 }
 
-export type InstallOutcome = "installed" | "replaced";
+/** `kept-existing`: the entry turned into a success or got a lock meanwhile, and was left alone. */
+export type InstallOutcome = "installed" | "replaced" | "kept-existing";
 
 /**
  * Moves a complete staging directory into place as `<versionDir>/<module>`. An existing entry
  * (empty or failed, as the caller decided) is first moved aside into the staging area, so the
- * swap is two renames and the old bytes are deleted only after the new entry is visible.
+ * swap is two renames and the old bytes are deleted only after the new entry is visible. If the
+ * entry moved aside turns out to be a success or locked (another process finished or started
+ * it since the caller looked), it is put back and the staged copy is discarded.
  */
 export async function installStagedEntry(
   versionDir: string,
@@ -30,6 +34,8 @@ export async function installStagedEntry(
   stagingDir: string,
 ): Promise<InstallOutcome> {
   const target = join(versionDir, module);
+  // Entries get the permissions the compiler's own would (mkdtemp makes them owner-only).
+  await chmod(stagingDir, 0o777 & ~process.umask());
   try {
     await rename(stagingDir, target);
     return "installed";
@@ -39,11 +45,21 @@ export async function installStagedEntry(
   }
   const trash = `${stagingDir}.replaced`;
   await rename(target, trash);
+  const names = await readdir(trash);
+  if (classifyEntry(names) === "success" || names.some((name) => name.endsWith(".lock"))) {
+    await rename(trash, target);
+    await rm(stagingDir, { recursive: true, force: true });
+    return "kept-existing";
+  }
   try {
     await rename(stagingDir, target);
   } catch (error) {
     // Put the previous entry back rather than leave nothing and lose its bytes.
-    await rename(trash, target).catch(() => undefined);
+    await rename(trash, target).catch((restoreError: unknown) => {
+      throw new Error(
+        `could not install ${module} (${(error as Error).message}) nor restore the previous entry, kept at ${trash} (${(restoreError as Error).message})`,
+      );
+    });
     throw error;
   }
   await rm(trash, { recursive: true, force: true });

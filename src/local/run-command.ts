@@ -20,6 +20,9 @@ export interface RunCommandResult {
   durationMs: number;
 }
 
+/** How long a SIGINT to us waits before it is forwarded to the command (see below). */
+const SIGINT_GRACE_MS = 2000;
+
 /** Runs a command with inherited stdio and resolves when it ends. Fails only when it cannot start. */
 export async function runCommand(options: RunCommandOptions): Promise<RunCommandResult> {
   const [file, ...args] = options.command;
@@ -30,10 +33,19 @@ export async function runCommand(options: RunCommandOptions): Promise<RunCommand
     env: options.env as NodeJS.ProcessEnv,
     cwd: options.cwd,
   });
+  let interruptTimer: NodeJS.Timeout | undefined;
   const release = options.trapSignals?.((signal) => {
-    // The terminal already sent SIGINT to the whole foreground group; forwarding keeps
-    // SIGTERM (from a job scheduler) working too. Delivering twice to a child is harmless.
-    if (child.exitCode === null) child.kill(signal);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (signal !== "SIGINT") {
+      child.kill(signal);
+      return;
+    }
+    // Ctrl-C in a terminal reaches the whole foreground group, the command included; a second
+    // SIGINT from us would cut short its clean-up (releasing compile locks). Forward it only if
+    // the command is still running after a grace period, i.e. when only we were signalled.
+    interruptTimer ??= setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+    }, SIGINT_GRACE_MS);
   });
   try {
     return await new Promise<RunCommandResult>((resolve, reject) => {
@@ -54,6 +66,7 @@ export async function runCommand(options: RunCommandOptions): Promise<RunCommand
       });
     });
   } finally {
+    clearTimeout(interruptTimer);
     release?.();
   }
 }

@@ -26,7 +26,7 @@ import {
 import { markEntryUsed } from "../local/mark-entry-used.ts";
 import type { Store } from "../store/store.ts";
 import { downloadFile, IntegrityError } from "../sync/download-file.ts";
-import type { FetchSkip } from "../sync/plan-fetch.ts";
+import type { FetchSkip, PlannedDownload } from "../sync/plan-fetch.ts";
 import { planFetch } from "../sync/plan-fetch.ts";
 import type { AreaSelector, RefusedKey, RemoteEntry } from "../sync/remote-entries.ts";
 import { groupRemoteEntries } from "../sync/remote-entries.ts";
@@ -133,25 +133,15 @@ export async function fetch(options: FetchOptions): Promise<FetchResult> {
       { files: 0, bytes: 0 },
     );
     options.onProgress?.({ type: "plan", entries: plan.downloads.length, ...totals });
-    await forEachConcurrent(
-      plan.downloads,
-      // Entries in flight × files per entry in flight ≈ the file concurrency.
-      Math.max(1, Math.ceil((options.concurrency ?? DEFAULT_FETCH_CONCURRENCY) / 2)),
-      async ({ entry, localState }) => {
-        const outcome = await fetchEntry(store, versionDir, entry, options, localState !== null);
-        if ("error" in outcome) {
-          result.failed.push(outcome);
-          options.onProgress?.({ type: "entry-failed", module: entry.module, error: outcome.error });
-        } else if ("skip" in outcome) {
-          result.skipped.push(outcome.skip);
-        } else {
-          result.fetched.push(outcome);
-          result.bytes += outcome.bytes;
-          options.onProgress?.({ type: "entry-done", module: entry.module, bytes: outcome.bytes });
-        }
-      },
-      signal,
-    );
+    const outcomes = await fetchEntries(store, versionDir, plan.downloads, options);
+    for (const outcome of outcomes) {
+      if ("error" in outcome) result.failed.push(outcome);
+      else if ("skip" in outcome) result.skipped.push(outcome.skip);
+      else {
+        result.fetched.push(outcome);
+        result.bytes += outcome.bytes;
+      }
+    }
   }
   result.fetched.sort((a, b) => compare(a.module, b.module));
   result.skipped.sort((a, b) => compare(a.module, b.module));
@@ -181,23 +171,127 @@ interface WantedFile {
 /** Manifests list a handful of files; anything larger is not one of ours. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
-async function fetchEntry(
+/** What one planned entry needs downloaded, once its manifest (if any) is read. */
+interface EntryJob {
+  entry: RemoteEntry;
+  replacesLocal: boolean;
+  wanted: WantedFile[];
+  manifestText: string | null;
+  verifiedBy: FetchedEntry["verifiedBy"];
+  /** Created by the first file that starts; shared by the entry's other files. */
+  staging: Promise<string> | null;
+  remaining: number;
+  failed: boolean;
+}
+
+/**
+ * Downloads planned entries in two global phases, so the file concurrency is always used in
+ * full whatever the entry sizes: every manifest first, then one pool of every file (largest
+ * first); an entry is installed the moment its last file is verified.
+ */
+async function fetchEntries(
   store: Store,
   versionDir: string,
-  entry: RemoteEntry,
+  downloads: readonly PlannedDownload[],
   options: FetchOptions,
-  replacesLocal: boolean,
-): Promise<EntryOutcome> {
+): Promise<EntryOutcome[]> {
   const { signal } = options;
-  let staging: string | null = null;
+  const concurrency = options.concurrency ?? DEFAULT_FETCH_CONCURRENCY;
+  const outcomes: EntryOutcome[] = [];
+  const jobs: EntryJob[] = [];
+  const failEntry = (job: EntryJob, error: unknown): void => {
+    if (job.failed) return;
+    job.failed = true;
+    const failure = { module: job.entry.module, error: describe(error) };
+    outcomes.push(failure);
+    options.onProgress?.({ type: "entry-failed", module: failure.module, error: failure.error });
+  };
+  try {
+    await forEachConcurrent(
+      downloads,
+      concurrency,
+      async ({ entry, localState }) => {
+        const prepared = await planEntry(store, entry, signal);
+        if ("error" in prepared) {
+          outcomes.push(prepared);
+          options.onProgress?.({ type: "entry-failed", module: entry.module, error: prepared.error });
+          return;
+        }
+        jobs.push({
+          ...prepared,
+          entry,
+          replacesLocal: localState !== null,
+          staging: null,
+          remaining: prepared.wanted.length,
+          failed: false,
+        });
+      },
+      signal,
+    );
+    const files = jobs
+      .flatMap((job) => job.wanted.map((file) => ({ job, file })))
+      .sort((a, b) => b.file.size - a.file.size);
+    await forEachConcurrent(
+      files,
+      concurrency,
+      async ({ job, file }) => {
+        if (job.failed) return;
+        try {
+          job.staging ??= createStagingDir(versionDir, job.entry.module);
+          const dir = await job.staging;
+          const listed = job.entry.files.get(file.name);
+          if (!listed) throw new IntegrityError(`${file.name} vanished from the listing`);
+          await downloadFile({
+            store,
+            key: listed.key,
+            path: join(dir, file.name),
+            expected: file,
+            signal,
+            onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
+          });
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          failEntry(job, error);
+          return;
+        }
+        job.remaining -= 1;
+        if (job.remaining === 0) {
+          try {
+            const outcome = await installEntry(versionDir, job);
+            outcomes.push(outcome);
+            if ("bytes" in outcome)
+              options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
+          } catch (error) {
+            if (signal?.aborted) throw error;
+            failEntry(job, error);
+          }
+        }
+      },
+      signal,
+    );
+  } finally {
+    // Whatever was not installed (failures, an abort) leaves nothing behind.
+    for (const job of jobs) {
+      const dir = await job.staging?.catch(() => null);
+      if (dir) await discardStagingDir(dir);
+    }
+  }
+  return outcomes;
+}
+
+/** Reads and checks an entry's manifest; says which files to download and how to verify them. */
+async function planEntry(
+  store: Store,
+  entry: RemoteEntry,
+  signal: AbortSignal | undefined,
+): Promise<Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy"> | FetchFailure> {
   try {
     const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
     let manifest: EntryManifest | null = null;
     let manifestText: string | null = null;
     if (manifestObject) {
-      const text = await readStoreText(store, manifestObject.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
-      manifestText = text;
-      const parsed = text === null ? null : parseManifest(text);
+      manifestText = await readStoreText(store, manifestObject.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
+      const parsed = manifestText === null ? null : parseManifest(manifestText);
       if (parsed === null || !parsed.ok || parsed.manifest.module !== entry.module) {
         return {
           module: entry.module,
@@ -215,6 +309,9 @@ async function fetchEntry(
             size: object.size,
             ...(object.md5 ? { md5: object.md5 } : {}),
           }));
+    if (classifyEntry(wanted.map((file) => file.name)) !== "success") {
+      return { module: entry.module, error: "its manifest does not list model.neff and model.done" };
+    }
     for (const file of wanted) {
       const listed = entry.files.get(file.name);
       if (!listed)
@@ -226,61 +323,60 @@ async function fetchEntry(
         };
       }
     }
-    staging = await createStagingDir(versionDir, entry.module);
-    const dir = staging;
-    await forEachConcurrent(
-      wanted,
-      2,
-      async (file) => {
-        const listed = entry.files.get(file.name);
-        if (!listed) return;
-        await downloadFile({
-          store,
-          key: listed.key,
-          path: join(dir, file.name),
-          expected: file,
-          signal,
-          onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
-        });
-      },
-      signal,
-    );
-    if (manifestText !== null) {
-      // Installed with the entry so later checks can verify the local bytes.
-      await writeFile(join(dir, ENTRY_MANIFEST_FILE), manifestText, { flag: "wx" });
-    }
-    // A compile may have started (or finished) while we downloaded: never replace its work.
-    const now = await readLocalState(versionDir, entry.module);
-    if (now === "success" || now === "locked") {
-      await discardStagingDir(dir);
-      staging = null;
-      return {
-        skip: {
-          module: entry.module,
-          reason: now === "success" ? "present" : "compiling-locally",
-          detail:
-            now === "success"
-              ? "appeared locally during the fetch"
-              : "a compile took its lock during the fetch",
-        },
-      };
-    }
-    const installed = await installStagedEntry(versionDir, entry.module, dir);
-    staging = null;
-    await markEntryUsed(join(versionDir, entry.module)).catch(() => undefined);
-    return {
-      module: entry.module,
-      files: wanted.length,
-      bytes: wanted.reduce((sum, file) => sum + file.size, 0),
-      replaced: replacesLocal || installed === "replaced",
-      verifiedBy: manifest ? "manifest" : wanted.every((file) => file.md5 !== undefined) ? "md5" : "size",
-    };
+    const verifiedBy = manifest
+      ? "manifest"
+      : wanted.every((file) => file.md5 !== undefined)
+        ? "md5"
+        : "size";
+    return { wanted, manifestText, verifiedBy };
   } catch (error) {
     if (signal?.aborted) throw error;
     return { module: entry.module, error: describe(error) };
-  } finally {
-    if (staging !== null) await discardStagingDir(staging);
   }
+}
+
+/** Moves a fully verified staging dir into place, unless a compile took the entry meanwhile. */
+async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOutcome> {
+  const { entry } = job;
+  job.staging ??= createStagingDir(versionDir, entry.module);
+  const dir = await job.staging;
+  if (job.manifestText !== null) {
+    // Installed with the entry so later checks can verify the local bytes.
+    await writeFile(join(dir, ENTRY_MANIFEST_FILE), job.manifestText, { flag: "wx" });
+  }
+  // A compile may have started (or finished) while we downloaded: never replace its work.
+  const now = await readLocalState(versionDir, entry.module);
+  if (now === "success" || now === "locked") {
+    return {
+      skip: {
+        module: entry.module,
+        reason: now === "success" ? "present" : "compiling-locally",
+        detail:
+          now === "success"
+            ? "appeared locally during the fetch"
+            : "a compile took its lock during the fetch",
+      },
+    };
+  }
+  const installed = await installStagedEntry(versionDir, entry.module, dir);
+  job.staging = null;
+  if (installed === "kept-existing") {
+    return {
+      skip: {
+        module: entry.module,
+        reason: "present",
+        detail: "another process installed or took it meanwhile",
+      },
+    };
+  }
+  await markEntryUsed(join(versionDir, entry.module)).catch(() => undefined);
+  return {
+    module: entry.module,
+    files: job.wanted.length,
+    bytes: job.wanted.reduce((sum, file) => sum + file.size, 0),
+    replaced: job.replacesLocal || installed === "replaced",
+    verifiedBy: job.verifiedBy,
+  };
 }
 
 async function readLocalStates(
@@ -294,9 +390,16 @@ async function readLocalStates(
   return states;
 }
 
+/**
+ * The local entry's state for fetch's purposes: any lock file means a compile holds the entry,
+ * even one that also has `model.log` (a failed entry being compiled again), so it is never
+ * replaced; a success with a stale lock is still a success.
+ */
 async function readLocalState(versionDir: string, module: string): Promise<EntryState | null> {
   try {
-    return classifyEntry(await readdir(join(versionDir, module)));
+    const names = await readdir(join(versionDir, module));
+    const state = classifyEntry(names);
+    return state !== "success" && names.some((name) => name.endsWith(".lock")) ? "locked" : state;
   } catch (error) {
     if (errorCode(error) === "ENOENT") return null;
     throw error;

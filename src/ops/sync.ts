@@ -19,8 +19,10 @@ import {
   flatEntryKey,
   modelEntryKey,
   modelTaskPrefix,
+  versionProblem,
 } from "../layout/cache-layout.ts";
-import { ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
+import { DONE_FILE, ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
+import { classifyEntry } from "../layout/classify-entry.ts";
 import { buildManifest, hashHostName } from "../layout/entry-manifest.ts";
 import type { ManifestFile } from "../layout/entry-manifest.ts";
 import { exportRecordBody, exportRecordHash } from "../layout/export-record.ts";
@@ -40,6 +42,8 @@ import { NEFF_CACHE_VERSION } from "../version.ts";
 
 /** Files uploaded at once. */
 export const DEFAULT_SYNC_CONCURRENCY = 16;
+/** Files at least this large are copied inside the store for the second area rather than sent twice. */
+const COPY_MIN_BYTES = 4 * 1024 * 1024;
 /** Up to this many candidate entries, presence is checked entry by entry; above, by listing the area. */
 const PER_ENTRY_CHECK_LIMIT = 64;
 
@@ -95,6 +99,8 @@ export interface SyncResult {
   failed: SyncFailure[];
   /** The export record, when a config was given: its key, and whether this run created it. */
   record: { key: string; created: boolean } | null;
+  /** Why a config was given but no record written (failed entries, no entries, no version). */
+  recordSkipped?: string;
   /** Bytes sent to the store (copies made inside the store are not counted). */
   bytes: number;
   seconds: number;
@@ -110,16 +116,6 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   if (options.exportConfig !== undefined && modelId === null) {
     throw new TypeError("sync: an export record needs a model id");
   }
-  const recordKey =
-    options.exportConfig !== undefined && modelId !== null && task !== null
-      ? exportRecordKey({
-          compilerVersion,
-          modelId,
-          task,
-          optimumNeuronVersion: options.optimumNeuronVersion ?? "",
-          hash: exportRecordHash(options.exportConfig),
-        })
-      : null;
   const versionDirName = compilerVersionDir(compilerVersion);
 
   const scan = await scanCache({
@@ -182,110 +178,73 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   }
 
   if (toPublish.length > 0) {
-    const prepared = await prepareEntries(toPublish, signal);
+    const failures = new Map<string, string>();
+    const fail = (module: string, error: unknown): void => {
+      if (!failures.has(module)) failures.set(module, error instanceof Error ? error.message : String(error));
+    };
+    const prepared = await prepareEntries(toPublish, fail, signal);
     options.onProgress?.({
       type: "plan",
       entries: prepared.length,
       files: prepared.reduce((sum, entry) => sum + entry.files.length, 0),
       bytes: prepared.reduce((sum, entry) => sum + entry.bytes, 0),
     });
-    const failures = new Map<string, string>();
-    const fail = (module: string, error: unknown): void => {
-      if (!failures.has(module)) failures.set(module, error instanceof Error ? error.message : String(error));
-    };
-    const concurrency = options.concurrency ?? DEFAULT_SYNC_CONCURRENCY;
-
-    if (store.capabilities.batchWrite) {
-      // One registration for everything: the store uploads each distinct content once.
-      const items: WriteItem[] = [];
-      for (const entry of prepared) {
-        for (const area of missing.get(entry.module) ?? []) {
-          for (const file of entry.files)
-            items.push({ key: keyOf(area, entry.module, file.name), source: file.source });
-        }
-      }
-      try {
-        await writeObjects(store, items, {
-          signal,
-          onProgress: ({ bytes }) => options.onProgress?.({ type: "bytes", bytes }),
-        });
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        for (const entry of prepared) fail(entry.module, error);
-      }
-    } else {
-      const tasks = prepared.flatMap((entry) => entry.files.map((file) => ({ entry, file })));
-      await forEachConcurrent(
-        tasks,
-        concurrency,
-        async ({ entry, file }) => {
-          if (failures.has(entry.module)) return;
-          try {
-            const targetAreas = missing.get(entry.module) ?? [];
-            const [first, ...others] = targetAreas;
-            if (first === undefined) return;
-            const firstKey = keyOf(first, entry.module, file.name);
-            await store.write(firstKey, file.source, {
-              signal,
-              onProgress: ({ bytes }) => options.onProgress?.({ type: "bytes", bytes }),
-            });
-            for (const area of others) {
-              const key = keyOf(area, entry.module, file.name);
-              if (store.copy && store.capabilities.serverSideCopy)
-                await store.copy(firstKey, key, { signal });
-              else await store.write(key, file.source, { signal });
-            }
-          } catch (error) {
-            if (signal?.aborted) throw error;
-            fail(entry.module, error);
-          }
-        },
+    const transfer = (transfers: Transfer[]): Promise<void> =>
+      runTransfers(store, transfers, {
+        concurrency: options.concurrency ?? DEFAULT_SYNC_CONCURRENCY,
         signal,
-      );
-    }
-
-    // Manifests last: their presence is what tells readers an entry is complete.
-    const now = (options.now ?? (() => new Date()))();
-    const manifestItems: Array<WriteItem & { module: string }> = [];
-    for (const entry of prepared) {
-      if (failures.has(entry.module)) continue;
-      const text = buildManifest({
-        module: entry.module,
-        compilerVersion,
-        files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
-        producer: { tool: "neff-cache", version: NEFF_CACHE_VERSION, hostHash: hashHostName(hostname()) },
-        createdAt: now,
+        fail,
+        isFailed: (module) => failures.has(module),
+        onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
       });
-      for (const area of missing.get(entry.module) ?? []) {
-        manifestItems.push({
-          module: entry.module,
-          key: keyOf(area, entry.module, ENTRY_MANIFEST_FILE),
-          source: textSource(text),
-        });
-      }
-    }
-    if (store.capabilities.batchWrite) {
-      try {
-        await writeObjects(store, manifestItems, { signal });
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        for (const item of manifestItems) fail(item.module, error);
-      }
-    } else {
-      await forEachConcurrent(
-        manifestItems,
-        concurrency,
-        async (item) => {
-          try {
-            await store.write(item.key, item.source, { signal });
-          } catch (error) {
-            if (signal?.aborted) throw error;
-            fail(item.module, error);
-          }
-        },
-        signal,
-      );
-    }
+    const transfersOf = (entry: PreparedEntry, name: string, source: WriteSource): Transfer => {
+      const [first = "flat", ...others] = missing.get(entry.module) ?? [];
+      return {
+        module: entry.module,
+        first: { key: keyOf(first, entry.module, name), source },
+        others: others.map((area) => keyOf(area, entry.module, name)),
+      };
+    };
+    const live = (): PreparedEntry[] => prepared.filter((entry) => !failures.has(entry.module));
+
+    // The done marker makes an entry a success to the compiler and to readers without a
+    // manifest, so it goes after every other file; the manifest goes after the marker.
+    await transfer(
+      live().flatMap((entry) =>
+        entry.files
+          .filter((file) => file.name !== DONE_FILE)
+          .map((file) => transfersOf(entry, file.name, file.source)),
+      ),
+    );
+    await transfer(
+      live().flatMap((entry) =>
+        entry.files
+          .filter((file) => file.name === DONE_FILE)
+          .map((file) => transfersOf(entry, file.name, file.source)),
+      ),
+    );
+    const now = (options.now ?? (() => new Date()))();
+    await transfer(
+      live().map((entry) =>
+        transfersOf(
+          entry,
+          ENTRY_MANIFEST_FILE,
+          textSource(
+            buildManifest({
+              module: entry.module,
+              compilerVersion,
+              files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+              producer: {
+                tool: "neff-cache",
+                version: NEFF_CACHE_VERSION,
+                hostHash: hashHostName(hostname()),
+              },
+              createdAt: now,
+            }),
+          ),
+        ),
+      ),
+    );
 
     for (const entry of prepared) {
       const error = failures.get(entry.module);
@@ -301,19 +260,40 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         bytes: entry.bytes,
         areas: entryAreas,
       });
-      result.bytes +=
-        entry.bytes *
-        (store.capabilities.serverSideCopy || store.capabilities.batchWrite ? 1 : entryAreas.length);
+      for (const file of entry.files) {
+        const sentOnce =
+          store.capabilities.batchWrite || (store.capabilities.serverSideCopy && file.size >= COPY_MIN_BYTES);
+        result.bytes += file.size * (sentOnce ? 1 : entryAreas.length);
+      }
       options.onProgress?.({ type: "entry-done", module: entry.module, bytes: entry.bytes });
     }
   }
 
-  if (recordKey !== null && options.exportConfig !== undefined && result.failed.length === 0) {
-    const written = await store.write(recordKey, textSource(exportRecordBody(options.exportConfig)), {
-      ifAbsent: true,
-      signal,
-    });
-    result.record = { key: recordKey, created: written.created };
+  if (options.exportConfig !== undefined && modelId !== null && task !== null) {
+    const present = result.skipped.some((skip) => skip.reason === "present");
+    const recordProblem =
+      result.failed.length > 0
+        ? "some entries could not be published"
+        : result.published.length === 0 && !present
+          ? "the model has no successful entries to describe"
+          : versionProblem(options.optimumNeuronVersion ?? "") !== null
+            ? "no valid optimum-neuron version was given"
+            : null;
+    if (recordProblem !== null) result.recordSkipped = recordProblem;
+    else {
+      const key = exportRecordKey({
+        compilerVersion,
+        modelId,
+        task,
+        optimumNeuronVersion: options.optimumNeuronVersion ?? "",
+        hash: exportRecordHash(options.exportConfig),
+      });
+      const written = await store.write(key, textSource(exportRecordBody(options.exportConfig)), {
+        ifAbsent: true,
+        signal,
+      });
+      result.record = { key, created: written.created };
+    }
   }
 
   result.published.sort((a, b) => compare(a.module, b.module));
@@ -342,41 +322,58 @@ interface PreparedEntry {
   bytes: number;
 }
 
-/** Hashes the files that travel (never locks, logs, or an old manifest, which is rebuilt). */
+/**
+ * Hashes the files that travel (never locks, logs, or an old manifest, which is rebuilt). An
+ * entry whose files vanish, cannot be read, or whose NEFF or done marker is not a regular file
+ * (a symlink could publish bytes from outside the cache) fails alone.
+ */
 async function prepareEntries(
   entries: readonly ScannedEntry[],
+  fail: (module: string, error: unknown) => void,
   signal?: AbortSignal,
 ): Promise<PreparedEntry[]> {
-  const prepared = entries.map((entry) => ({
-    module: entry.name,
-    path: entry.path,
-    names: publishableFiles(entry),
-  }));
-  const out: PreparedEntry[] = prepared.map((entry) => ({ module: entry.module, files: [], bytes: 0 }));
-  const jobs = prepared.flatMap((entry, index) =>
-    entry.names.map((name) => ({ index, path: join(entry.path, name), name })),
+  const out: PreparedEntry[] = entries.map((entry) => ({ module: entry.name, files: [], bytes: 0 }));
+  const jobs = entries.flatMap((entry, index) =>
+    publishableFiles(entry).map((name) => ({
+      index,
+      module: entry.name,
+      path: join(entry.path, name),
+      name,
+    })),
   );
   await forEachConcurrent(
     jobs,
     4,
     async (job) => {
-      // Regular files only: a symlink could publish bytes from outside the cache.
-      const info = await lstat(job.path);
-      if (!info.isFile()) return;
-      const sha256 = await sha256File(job.path, signal);
-      const target = out[job.index];
-      if (!target) return;
-      target.files.push({
-        name: job.name,
-        size: info.size,
-        sha256,
-        source: { size: info.size, filePath: job.path, sha256, open: () => createReadStream(job.path) },
-      });
-      target.bytes += info.size;
+      try {
+        const info = await lstat(job.path);
+        if (!info.isFile()) return;
+        const sha256 = await sha256File(job.path, signal);
+        const target = out[job.index];
+        if (!target) return;
+        target.files.push({
+          name: job.name,
+          size: info.size,
+          sha256,
+          source: { size: info.size, filePath: job.path, sha256, open: () => createReadStream(job.path) },
+        });
+        target.bytes += info.size;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        fail(
+          job.module,
+          new Error(`cannot read ${job.name}: ${error instanceof Error ? error.message : String(error)}`),
+        );
+      }
     },
     signal,
   );
-  for (const entry of out) entry.files.sort((a, b) => compare(a.name, b.name));
+  for (const entry of out) {
+    entry.files.sort((a, b) => compare(a.name, b.name));
+    if (classifyEntry(entry.files.map((file) => file.name)) !== "success") {
+      fail(entry.module, new Error("model.neff or model.done is not a regular file; the entry stays local"));
+    }
+  }
   return out;
 }
 
@@ -426,6 +423,75 @@ async function completeRemoteEntries(
 /** The files of a local entry that travel: never locks or logs, and not an old manifest (rebuilt). */
 function publishableFiles(entry: ScannedEntry): string[] {
   return entry.files.filter((name) => name !== ENTRY_MANIFEST_FILE && entryFileProblem(name) === null);
+}
+
+interface Transfer {
+  module: string;
+  /** The first area's key, written from the source. */
+  first: WriteItem;
+  /** The other areas' keys: copied inside the store when it can, else written again. */
+  others: string[];
+}
+
+interface TransferOptions {
+  concurrency: number;
+  signal: AbortSignal | undefined;
+  fail: (module: string, error: unknown) => void;
+  isFailed: (module: string) => boolean;
+  onBytes: (bytes: number) => void;
+}
+
+/** Writes one phase of files; a failure marks its entry failed and never stops the others. */
+async function runTransfers(
+  store: Store,
+  transfers: readonly Transfer[],
+  options: TransferOptions,
+): Promise<void> {
+  const { signal } = options;
+  if (transfers.length === 0) return;
+  if (store.capabilities.batchWrite) {
+    // One registration for the phase: the store uploads each distinct content once.
+    const items = transfers.flatMap((transfer) => [
+      transfer.first,
+      ...transfer.others.map((key) => ({ key, source: transfer.first.source })),
+    ]);
+    try {
+      await writeObjects(store, items, { signal, onProgress: ({ bytes }) => options.onBytes(bytes) });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      for (const transfer of transfers) options.fail(transfer.module, error);
+    }
+    return;
+  }
+  // Small files go to every area as independent writes (a copy costs a request like a write and
+  // would wait for the first write); large ones are written once and copied inside the store.
+  const useCopy = (transfer: Transfer): boolean =>
+    store.copy !== undefined &&
+    store.capabilities.serverSideCopy &&
+    transfer.first.source.size >= COPY_MIN_BYTES;
+  const tasks = transfers.flatMap((transfer) =>
+    useCopy(transfer) || transfer.others.length === 0
+      ? [{ transfer, key: transfer.first.key, copies: transfer.others }]
+      : [transfer.first.key, ...transfer.others].map((key) => ({ transfer, key, copies: [] as string[] })),
+  );
+  await forEachConcurrent(
+    tasks,
+    options.concurrency,
+    async ({ transfer, key, copies }) => {
+      if (options.isFailed(transfer.module)) return;
+      try {
+        await store.write(key, transfer.first.source, {
+          signal,
+          onProgress: ({ bytes }) => options.onBytes(bytes),
+        });
+        for (const copy of copies) await store.copy?.(key, copy, { signal });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        options.fail(transfer.module, error);
+      }
+    },
+    signal,
+  );
 }
 
 function textSource(text: string): WriteSource {

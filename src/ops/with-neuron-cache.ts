@@ -22,8 +22,11 @@ export interface NeuronCacheOptions {
   task?: string;
   /** Export configuration recorded after publishing (can also be set on the context inside `fn`). */
   exportConfig?: PyJsonObject;
-  /** optimum-neuron version the export record is filed under. */
-  optimumNeuronVersion?: string;
+  /**
+   * optimum-neuron version the export record is filed under, or how to find it (called only
+   * when a record is about to be written). Without one the record is skipped with a warning.
+   */
+  optimumNeuronVersion?: string | (() => Promise<string | null>);
   cacheDir: string;
   compilerVersion: string;
   /** The store, or how to open it (opened only when needed, so a broken store cannot block the compile). */
@@ -123,6 +126,18 @@ export async function withNeuronCache<T>(
       // As optimum-neuron does: no new entries, no record either, and not one store request.
       report.syncSkipped = "nothing new";
     } else {
+      let recordVersion: string | undefined;
+      if (context.exportConfig !== undefined && options.modelId !== undefined) {
+        const given = options.optimumNeuronVersion;
+        try {
+          recordVersion = (typeof given === "function" ? await given() : given) ?? undefined;
+        } catch (error) {
+          warn(`cannot tell the optimum-neuron version: ${messageOf(error)}`);
+        }
+        if (recordVersion === undefined) {
+          warn("the export record is not written: no optimum-neuron version (pass --optimum-neuron-version)");
+        }
+      }
       try {
         report.sync = await sync({
           store: await openStore(),
@@ -131,11 +146,13 @@ export async function withNeuronCache<T>(
           modelId: options.modelId,
           task: options.task,
           modules: report.changedEntries,
-          exportConfig: options.modelId === undefined ? undefined : context.exportConfig,
-          optimumNeuronVersion: options.optimumNeuronVersion,
+          exportConfig:
+            options.modelId === undefined || recordVersion === undefined ? undefined : context.exportConfig,
+          optimumNeuronVersion: recordVersion,
           signal,
           onProgress: options.onProgress,
         });
+        if (report.sync.recordSkipped) warn(`the export record is not written: ${report.sync.recordSkipped}`);
       } catch (error) {
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.sync = error.result as SyncResult;

@@ -286,6 +286,34 @@ describe("cli: exec", () => {
   });
 });
 
+describe("cli: exec and SIGINT", () => {
+  it("passes a SIGINT sent to neff-cache alone on to the command, once", async () => {
+    await runBin(["create", store]);
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, "bin/neff-cache.js"),
+        "exec",
+        "--model",
+        "org/m",
+        "--bucket",
+        store,
+        "--cache-dir",
+        cache,
+        "--",
+        "sh",
+        "-c",
+        "trap 'exit 43' INT; sleep 30 & wait",
+      ],
+      { env: { ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(43);
+  });
+});
+
 describe("cli: fetch, sync, ls, create, set", () => {
   it("round-trips through a directory store with --json documents", async () => {
     await cli(

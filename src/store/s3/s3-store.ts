@@ -7,11 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { createRequire } from "node:module";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
 import type * as S3Sdk from "@aws-sdk/client-s3";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type * as HttpHandlerModule from "@smithy/node-http-handler";
 import { isAbortError, StoreError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { mapLimit } from "../store-ops.ts";
@@ -103,7 +105,8 @@ export function createS3Store(options: S3StoreOptions): Store {
   const bucket = options.bucket;
   const rootPrefix = options.prefix ?? "";
   if (rootPrefix !== "") assertStoreKey(rootPrefix);
-  const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  // An empty variable means "not set", as it does for the AWS CLI.
+  const endpoint = options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const threshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
   const partSize = options.partSize ?? PART_SIZE;
   const url = `s3://${bucket}${rootPrefix === "" ? "" : `/${rootPrefix}`}`;
@@ -111,10 +114,16 @@ export function createS3Store(options: S3StoreOptions): Store {
   let runtimePromise: Promise<S3Runtime> | undefined;
   let ownedClient: S3Client | undefined;
   const runtime = (): Promise<S3Runtime> => {
-    runtimePromise ??= loadRuntime(options, env, endpoint).then((rt) => {
-      if (options.client === undefined) ownedClient = rt.client;
-      return rt;
-    });
+    runtimePromise ??= loadRuntime(options, env, endpoint).then(
+      (rt) => {
+        if (options.client === undefined) ownedClient = rt.client;
+        return rt;
+      },
+      (error: unknown) => {
+        runtimePromise = undefined;
+        throw error;
+      },
+    );
     return runtimePromise;
   };
 
@@ -187,6 +196,8 @@ export function createS3Store(options: S3StoreOptions): Store {
       );
       return { object: toObject(key, source.size, out.ETag), created: true };
     } catch (error) {
+      // 412: the key exists. (Should a first attempt land but its answer be lost, the retry gets
+      // 412 for our own bytes and reports created: false; the object is still whole and correct.)
       if (ifAbsent && error instanceof StoreError && error.status === 412) {
         const existing = await head(key, signal);
         if (existing !== null) return { object: existing, created: false };
@@ -511,13 +522,13 @@ async function loadRuntime(
   env: Readonly<Record<string, string | undefined>>,
   endpoint: string | undefined,
 ): Promise<S3Runtime> {
-  const sdk = await import("@aws-sdk/client-s3");
+  // require(), not import(): the SDK is CommonJS, and importing it from ESM makes Node scan
+  // every module for named exports (measured: ~115 ms of a 580 ms warm `exec`).
+  const require = createRequire(import.meta.url);
+  const sdk = require("@aws-sdk/client-s3") as typeof S3Sdk;
   if (options.client !== undefined) return { sdk, client: options.client };
-  const [{ NodeHttpHandler }, http, https] = await Promise.all([
-    import("@smithy/node-http-handler"),
-    import("node:http"),
-    import("node:https"),
-  ]);
+  const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof HttpHandlerModule;
+  const [http, https] = await Promise.all([import("node:http"), import("node:https")]);
   const maxSockets = options.maxSockets ?? 32;
   const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
   const httpAgent: HttpAgent = new http.Agent(agentOptions);
