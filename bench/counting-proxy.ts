@@ -10,11 +10,20 @@ import type { S3RequestKind } from "./classify-s3-request.ts";
 
 export type RequestCounts = Partial<Record<S3RequestKind, number>> & { total: number };
 
+/** How many requests were open at once: the client's effective parallelism. */
+export interface InFlight {
+  max: number;
+  /** Time-weighted mean from the first request's arrival to the last one's end. */
+  mean: number;
+}
+
 export interface CountingProxy {
   /** `http://127.0.0.1:<port>`: give it to clients as their S3 endpoint. */
   url: string;
   /** Counts since the last `reset()`. */
   counts(): RequestCounts;
+  /** Parallelism since the last `reset()`. */
+  inFlight(): InFlight;
   reset(): void;
   close(): Promise<void>;
 }
@@ -23,7 +32,29 @@ export async function createCountingProxy(target: string): Promise<CountingProxy
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   let counts: RequestCounts = { total: 0 };
+  // Integral of open requests over time, to get their mean.
+  let open = 0;
+  let maxOpen = 0;
+  let area = 0;
+  let first: number | null = null;
+  let last = 0;
+  const tick = (delta: number): void => {
+    const now = performance.now();
+    if (first === null) first = now;
+    else area += open * (now - last);
+    last = now;
+    open += delta;
+    maxOpen = Math.max(maxOpen, open);
+  };
   const server = createServer((req, res) => {
+    tick(1);
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      tick(-1);
+    };
+    res.on("close", end);
     const kind = classifyS3Request(
       req.method ?? "GET",
       req.url ?? "/",
@@ -57,8 +88,15 @@ export async function createCountingProxy(target: string): Promise<CountingProxy
   return {
     url: `http://127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
+    inFlight: () => ({
+      max: maxOpen,
+      mean: first === null || last === first ? 0 : Math.round((area / (last - first)) * 10) / 10,
+    }),
     reset: () => {
       counts = { total: 0 };
+      maxOpen = open;
+      area = 0;
+      first = null;
     },
     close: async () => {
       server.closeAllConnections();

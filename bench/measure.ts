@@ -113,6 +113,54 @@ export async function alternate(title: string, sides: readonly Side[], runs: num
   return sides.map((side, index) => ({ label: side.label, ms: summarize(times[index] ?? []) }));
 }
 
+/** What the kernel accounted to a run's processes. */
+export interface ResourceUsage {
+  /** Wall milliseconds of all commands. */
+  ms: number;
+  /** User + system CPU milliseconds, summed over the commands. */
+  cpuMs: number;
+  /** The largest peak RSS of any one command, in bytes. */
+  peakRssBytes: number;
+}
+
+/**
+ * Runs the commands one after the other under `/usr/bin/time` and returns their CPU time and
+ * peak memory: unlike wall time, CPU time barely moves when other work shares the machine.
+ */
+export async function measureUsage(commands: readonly Command[]): Promise<ResourceUsage> {
+  const scratch = await mkdtemp(join(tmpdir(), "neff-bench-usage-"));
+  try {
+    const usage: ResourceUsage = { ms: 0, cpuMs: 0, peakRssBytes: 0 };
+    for (const [index, command] of commands.entries()) {
+      const report = join(scratch, `usage-${index}`);
+      const timed = await timeCommands([
+        {
+          ...command,
+          file: "/usr/bin/time",
+          args: ["-f", "%U %S %M", "-o", report, command.file, ...command.args],
+        },
+      ]);
+      const [user, system, kib] = ((await readFile(report, "utf8")).trim().split("\n").pop() ?? "")
+        .split(" ")
+        .map(Number);
+      if (
+        user === undefined ||
+        system === undefined ||
+        kib === undefined ||
+        [user, system, kib].some(Number.isNaN)
+      ) {
+        throw new Error(`could not read the resource usage of ${describe(command)}`);
+      }
+      usage.ms += timed.ms;
+      usage.cpuMs += (user + system) * 1000;
+      usage.peakRssBytes = Math.max(usage.peakRssBytes, kib * 1024);
+    }
+    return usage;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /**
  * Runs one process under `/usr/bin/time` and returns its peak resident set size in bytes
  * (the kernel's high-water mark for that process) along with its wall time.

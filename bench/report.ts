@@ -17,18 +17,23 @@ function mib(bytes: number): string {
 }
 
 function requestSummary(comparison: Comparison): string {
-  const part = (label: string, counts: Comparison["candidate"]["requests"]): string | null => {
-    if (!counts) return null;
-    const kinds = Object.entries(counts)
+  const part = (side: Comparison["candidate"]): string | null => {
+    const counts = side.requests;
+    if (!counts && !side.usage) return null;
+    const kinds = Object.entries(counts ?? {})
       .filter(([kind]) => kind !== "total")
       .map(([kind, n]) => `${kind} ${n}`)
       .join(", ");
-    return `${label}: ${counts.total} (${kinds})`;
+    const parallel = side.inFlight
+      ? `, ${side.inFlight.mean} in flight on average, ${side.inFlight.max} at most`
+      : "";
+    const requests = counts ? `${counts.total} requests (${kinds}${parallel})` : "";
+    const usage = side.usage
+      ? `CPU ${seconds(side.usage.cpuMs)}, peak RSS ${(side.usage.peakRssBytes / 1e6).toFixed(0)} MB`
+      : "";
+    return `${side.label}: ${[requests, usage].filter(Boolean).join(", ")}`;
   };
-  return [
-    part(comparison.candidate.label, comparison.candidate.requests),
-    part(comparison.reference.label, comparison.reference.requests),
-  ]
+  return [part(comparison.candidate), part(comparison.reference)]
     .filter((p): p is string => p !== null)
     .join("; ");
 }
@@ -46,7 +51,8 @@ function verdict(target: TargetResult): string {
 
 function targetValue(target: TargetResult): string {
   if (target.value === null) return "not measured";
-  return target.unit === "×" ? `${target.value.toFixed(2)}×` : `${target.value} ${target.unit}`;
+  if (target.unit === "×") return `${target.value.toFixed(2)}×`;
+  return target.unit ? `${target.value} ${target.unit}` : String(target.value);
 }
 
 function pad(rows: string[][]): string {
@@ -97,9 +103,11 @@ export function renderText(results: BenchResults): string {
       ]);
     }
     lines.push(pad(rows), "");
-    const withRequests = results.comparisons.filter((c) => c.candidate.requests || c.reference.requests);
+    const withRequests = results.comparisons.filter((c) => c.candidate.usage || c.candidate.requests);
     if (withRequests.length > 0) {
-      lines.push("requests (one untimed run through a counting proxy):");
+      lines.push(
+        "one more run of each side (S3 ones through a counting proxy): requests, CPU (user + system), peak RSS",
+      );
       for (const c of withRequests) lines.push(`  ${c.title}: ${requestSummary(c)}`);
       lines.push("");
     }
@@ -151,7 +159,8 @@ export function renderMarkdown(results: BenchResults): string {
       `Node ${m.node}, against a local Ceph RGW on the same machine (1-minute load average ` +
       `${m.loadAverage.start} → ${m.loadAverage.end}); reference ${m.rclone} with the same ` +
       `concurrency (fetch ${results.concurrency.fetch}, sync ${results.concurrency.sync} parallel transfers). Medians of ${results.runs} alternated runs (warm exec: ${results.execRuns}); ` +
-      "ratio = neff-cache / reference, below 1.00 is faster." +
+      "ratio = neff-cache / reference, below 1.00 is faster; requests and CPU time " +
+      "(neff-cache / reference) come from one more run of each side, the S3 ones through a counting proxy." +
       (results.quick ? " **Quick run: smoke test of the harness, not a measurement.**" : ""),
     "",
   );
@@ -161,12 +170,38 @@ export function renderMarkdown(results: BenchResults): string {
     out.push("");
   }
   if (results.comparisons.length > 0) {
-    out.push("| operation | neff-cache | reference | ratio / cost |", "|---|---:|---|---:|");
+    out.push(
+      "| operation | neff-cache | reference | ratio / cost | requests | CPU (user + sys) |",
+      "|---|---:|---|---:|---:|---:|",
+    );
+    const pair = (a: number | undefined, b: number | undefined, show: (v: number) => string): string =>
+      a === undefined || b === undefined ? "" : `${show(a)} / ${show(b)}`;
     for (const c of results.comparisons) {
+      const requests = pair(c.candidate.requests?.total, c.reference.requests?.total, String);
+      const cpu = pair(c.candidate.usage?.cpuMs, c.reference.usage?.cpuMs, seconds);
       out.push(
-        `| ${c.title} | ${seconds(c.candidate.ms.median)} | ${seconds(c.reference.ms.median)} (${c.reference.label}) | ${judged(c)} |`,
+        `| ${c.title} | ${seconds(c.candidate.ms.median)} | ${seconds(c.reference.ms.median)} (${c.reference.label}) | ` +
+          `${judged(c)} | ${requests} | ${cpu} |`,
       );
     }
+    out.push("");
+  }
+  if (results.status) {
+    const st = results.status;
+    out.push(
+      `\`status --json\` on ${st.entries} entries: ${seconds(st.ms.median)}` +
+        (st.reference ? ` (${st.reference.label}: ${seconds(st.reference.ms.median)})` : "") +
+        ".",
+      "",
+    );
+  }
+  if (results.memory.length > 0) {
+    out.push(
+      "| peak RSS, one entry of " + mib(results.memory[0]?.entryBytes ?? 0) + " | MB | wall |",
+      "|---|---:|---:|",
+    );
+    for (const r of results.memory)
+      out.push(`| ${r.label} | ${(r.peakRssBytes / 1e6).toFixed(0)} | ${seconds(r.ms)} |`);
     out.push("");
   }
   out.push("| target | measured | limit | |", "|---|---:|---|---|");

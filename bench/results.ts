@@ -1,7 +1,7 @@
 /**
  * The shape of a benchmark run's results, as written to `bench/results/latest.json`.
  */
-import type { RequestCounts } from "./counting-proxy.ts";
+import type { InFlight, RequestCounts } from "./counting-proxy.ts";
 import type { Samples } from "./stats.ts";
 import type { ProfileSummary } from "./summarize-cpu-profile.ts";
 
@@ -11,6 +11,10 @@ export interface MeasuredSide {
   ms: Samples;
   /** Requests of one extra, untimed run through the counting proxy. */
   requests?: RequestCounts;
+  /** Requests open at once during that run. */
+  inFlight?: InFlight;
+  /** CPU time and peak memory of that same extra run (user + system, all its processes). */
+  usage?: { cpuMs: number; peakRssBytes: number };
 }
 
 /** neff-cache against a reference doing the same work, alternated run by run. */

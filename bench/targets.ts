@@ -49,7 +49,7 @@ export function judgeTargets(results: Partial): TargetResult[] {
     id: "exec-listings",
     description: "warm exec listing requests (one store)",
     value: listings,
-    unit: "requests",
+    unit: "",
     limit: `≤ ${EXEC_LISTINGS_PER_STORE}`,
     pass: verdict(listings, (v) => v <= EXEC_LISTINGS_PER_STORE),
     ...(exec?.candidate.requests ? { note: `${exec.candidate.requests.total} requests in all` } : {}),

@@ -3,8 +3,8 @@
  */
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { CountingProxy, RequestCounts } from "../counting-proxy.ts";
-import { alternate, timeCommands } from "../measure.ts";
+import type { CountingProxy, InFlight, RequestCounts } from "../counting-proxy.ts";
+import { alternate, measureUsage, timeCommands } from "../measure.ts";
 import type { Side } from "../measure.ts";
 import type { Comparison } from "../results.ts";
 import { ratio } from "../stats.ts";
@@ -19,7 +19,7 @@ export interface CompareOptions {
   candidate: Side;
   reference: Side;
   runs: number;
-  /** When given, each side runs once more through this proxy, untimed, to count its requests. */
+  /** Each side runs once more, untimed, for its CPU time; through this proxy, when given, to count requests. */
   proxy?: CountingProxy;
   /** When given, the candidate runs once more under `--cpu-prof`, writing its profile here. */
   profileDir?: string;
@@ -54,14 +54,28 @@ async function profileCandidate(side: Side, run: number, dir: string): Promise<C
   return { file: largest.file, ...summary };
 }
 
-async function countRequests(proxy: CountingProxy, side: Side, run: number): Promise<RequestCounts> {
-  const commands = await side.prepare(run, proxy.url);
-  proxy.reset();
-  const timed = await timeCommands(commands);
-  const counts = proxy.counts();
-  await side.verify?.(run, timed);
+/** One more run of a side (through the proxy when there is one): requests, CPU time, peak memory. */
+async function measureExtraRun(
+  proxy: CountingProxy | undefined,
+  side: Side,
+  run: number,
+): Promise<{
+  requests?: RequestCounts;
+  inFlight?: InFlight;
+  usage: { cpuMs: number; peakRssBytes: number };
+}> {
+  const commands = await side.prepare(run, proxy?.url);
+  proxy?.reset();
+  const usage = await measureUsage(commands);
+  const requests = proxy?.counts();
+  const inFlight = proxy?.inFlight();
+  await side.verify?.(run, { ms: usage.ms, results: [] });
   await side.cleanup?.(run);
-  return counts;
+  return {
+    ...(requests ? { requests } : {}),
+    ...(inFlight && requests && requests.total > 0 ? { inFlight } : {}),
+    usage: { cpuMs: Math.round(usage.cpuMs), peakRssBytes: usage.peakRssBytes },
+  };
 }
 
 export async function compare(options: CompareOptions): Promise<Comparison> {
@@ -82,12 +96,10 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     ratio: ratio(candidate.ms.median, reference.ms.median),
     differenceMs: candidate.ms.median - reference.ms.median,
   };
-  if (options.proxy) {
-    // A run index past the timed ones, so fresh directories and prefixes never collide.
-    const run = options.runs;
-    result.candidate.requests = await countRequests(options.proxy, options.candidate, run);
-    result.reference.requests = await countRequests(options.proxy, options.reference, run);
-  }
+  // A run index past the timed ones, so fresh directories and prefixes never collide.
+  const extra = options.runs;
+  Object.assign(result.candidate, await measureExtraRun(options.proxy, options.candidate, extra));
+  Object.assign(result.reference, await measureExtraRun(options.proxy, options.reference, extra));
   if (options.profileDir) {
     const profile = await profileCandidate(
       options.candidate,
