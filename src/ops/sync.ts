@@ -419,10 +419,7 @@ async function completeRemoteEntries(
       candidates,
       16,
       async (entry) => {
-        const prefix =
-          selector.area === "flat"
-            ? flatEntryKey({ compilerVersion: selector.compilerVersion, module: entry.name })
-            : modelEntryKey({ ...selector, module: entry.name });
+        const prefix = flatEntryKey({ compilerVersion: selector.compilerVersion, module: entry.name });
         for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
       },
       signal,
