@@ -49,8 +49,8 @@ async function main(): Promise<void> {
   });
   const entries = Number(values.entries);
   const runs = Math.max(3, Number(values.runs));
-  if (!existsSync(path.join(ROOT, "dist/cli/main.js")))
-    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT });
+  if (!existsSync(path.join(ROOT, "dist/neff-cache.mjs")))
+    execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT });
 
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "neff-status-bench-"));
   try {

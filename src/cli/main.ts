@@ -1,10 +1,10 @@
 /**
  * The CLI entry: parses the command line, runs one command, renders its result (human or
- * `--json`), and is the one place that sets the exit code.
+ * `--json`), and decides the exit code; `entry.ts` hands it to the process.
  */
-import { readFileSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { UsageError } from "../errors.ts";
+import { NEFF_CACHE_VERSION } from "../version.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { COMMANDS } from "./commands.ts";
 import type { CliContext, Env, Logger } from "./context.ts";
@@ -105,42 +105,5 @@ function findCommand(name: string): CommandSpec {
 }
 
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return manifest.version;
-}
-
-// --- process entry ---
-
-function onProcessSignal(listener: (signal: NodeJS.Signals) => void): () => void {
-  let count = 0;
-  const handler = (signal: NodeJS.Signals): void => {
-    count += 1;
-    // A second Ctrl-C while a command is still winding down means "now".
-    if (count > 1 && signal === "SIGINT") process.exit(130);
-    listener(signal);
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return () => {
-    process.off("SIGINT", handler);
-    process.off("SIGTERM", handler);
-  };
-}
-
-const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith("/cli/main.js");
-if (isEntry || process.env.NEFF_CACHE_CLI_ENTRY === "1") {
-  const code = await runCli({
-    argv: process.argv.slice(2),
-    env: process.env,
-    cwd: process.cwd(),
-    stdout: process.stdout,
-    stderr: process.stderr,
-    interactive: process.stderr.isTTY === true,
-    onSignal: onProcessSignal,
-  });
-  // Exit once stdout has drained: a piped `--json` document must arrive whole, and open
-  // keep-alive sockets must not hold the process.
-  process.stdout.write("", () => process.exit(code));
+  return NEFF_CACHE_VERSION;
 }

@@ -1,0 +1,34 @@
+/**
+ * The process entry of the `neff-cache` binary (bundled into dist/neff-cache.mjs): runs one
+ * command line with the real process and is the one place that exits.
+ */
+import { runCli } from "./main.ts";
+
+function onProcessSignal(listener: (signal: NodeJS.Signals) => void): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count += 1;
+    // A second Ctrl-C while a command is still winding down means "now".
+    if (count > 1 && signal === "SIGINT") process.exit(130);
+    listener(signal);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
+const code = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  interactive: process.stderr.isTTY === true,
+  onSignal: onProcessSignal,
+});
+// Exit once stdout has drained: a piped `--json` document must arrive whole, and open
+// keep-alive sockets must not hold the process.
+process.stdout.write("", () => process.exit(code));
