@@ -122,8 +122,9 @@ export async function fetch(options: FetchOptions): Promise<FetchResult> {
     seconds: 0,
   };
 
+  // Leftovers of killed fetches go whether or not this one downloads anything (one readdir).
+  await removeAbandonedStaging(versionDir);
   if (plan.downloads.length > 0) {
-    await removeAbandonedStaging(versionDir);
     const totals = plan.downloads.reduce(
       (sum, { entry }) => {
         for (const object of entry.files.values()) sum.bytes += object.size;
