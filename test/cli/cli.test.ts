@@ -257,60 +257,13 @@ describe("cli: exec", () => {
   });
 
   it("forwards SIGTERM to the command and exits as it did", async () => {
-    await runBin(["create", store]);
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, "bin/neff-cache.js"),
-        "exec",
-        "--model",
-        "org/m",
-        "--bucket",
-        store,
-        "--cache-dir",
-        cache,
-        "--",
-        "sh",
-        "-c",
-        "trap 'exit 42' TERM; sleep 30 & wait",
-      ],
-      {
-        env: { ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    child.kill("SIGTERM");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(code).toBe(42);
+    expect(await signalledExec("SIGTERM", "trap 'exit 42' TERM; sleep 30 & wait")).toBe(42);
   });
 });
 
 describe("cli: exec and SIGINT", () => {
   it("passes a SIGINT sent to neff-cache alone on to the command, once", async () => {
-    await runBin(["create", store]);
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, "bin/neff-cache.js"),
-        "exec",
-        "--model",
-        "org/m",
-        "--bucket",
-        store,
-        "--cache-dir",
-        cache,
-        "--",
-        "sh",
-        "-c",
-        "trap 'exit 43' INT; sleep 30 & wait",
-      ],
-      { env: { ...env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(code).toBe(43);
+    expect(await signalledExec("SIGINT", "trap 'exit 43' INT; sleep 30 & wait")).toBe(43);
   });
 });
 
@@ -397,6 +350,33 @@ describe("cli: fetch, sync, ls, create, set", () => {
     expect(JSON.parse(listed.stdout)).toMatchObject({ url: `file://${store}` });
   });
 });
+
+/** Runs `exec -- sh -c script` through the real binary, signals neff-cache alone, returns its exit code. */
+async function signalledExec(signal: NodeJS.Signals, script: string): Promise<number | null> {
+  await runBin(["create", store]);
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, "bin/neff-cache.js"),
+      "exec",
+      "--model",
+      "org/m",
+      "--bucket",
+      store,
+      "--cache-dir",
+      cache,
+      "--",
+      "sh",
+      "-c",
+      script,
+    ],
+    { env: { ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  child.kill(signal);
+  // "exit", not "close": the shell's background sleep keeps the pipes open.
+  return new Promise((resolve) => child.on("exit", resolve));
+}
 
 function runBin(args: string[]): Promise<number | null> {
   return new Promise((resolve) => {

@@ -147,6 +147,8 @@ export function createS3Store(options: S3StoreOptions): Store {
           ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
         }
       : undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1";
+  const liteTimeoutMs = options.idleTimeoutMs ?? 30_000;
   let liteAgent: HttpAgent | HttpsAgent | undefined;
   const liteAgentFor = async (target: string): Promise<HttpAgent | HttpsAgent> => {
     const http = target.startsWith("https:") ? await import("node:https") : await import("node:http");
@@ -172,14 +174,14 @@ export function createS3Store(options: S3StoreOptions): Store {
     return retrying("list", prefix || undefined, signal, () =>
       liteListPage({
         endpoint,
-        region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+        region,
         credentials: liteCredentials,
         bucket,
         prefix: input.Prefix,
         delimiter: input.Delimiter,
         continuationToken: input.ContinuationToken,
         agent,
-        timeoutMs: options.idleTimeoutMs ?? 30_000,
+        timeoutMs: liteTimeoutMs,
         signal,
       }),
     );
@@ -250,7 +252,7 @@ export function createS3Store(options: S3StoreOptions): Store {
           if (inMemory !== undefined) {
             const written = await litePutObject({
               endpoint,
-              region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+              region,
               credentials: liteCredentials,
               bucket,
               key: fullKey(key),
@@ -258,7 +260,7 @@ export function createS3Store(options: S3StoreOptions): Store {
               size: inMemory.length,
               ifAbsent,
               agent,
-              timeoutMs: options.idleTimeoutMs ?? 30_000,
+              timeoutMs: liteTimeoutMs,
               signal,
             });
             writeOptions.onProgress?.({ bytes: inMemory.length });
@@ -267,7 +269,7 @@ export function createS3Store(options: S3StoreOptions): Store {
           return sendWithBody(progress.wrap(source.open()), (body) =>
             litePutObject({
               endpoint,
-              region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+              region,
               credentials: liteCredentials,
               bucket,
               key: fullKey(key),
@@ -275,7 +277,7 @@ export function createS3Store(options: S3StoreOptions): Store {
               size: source.size,
               ifAbsent,
               agent,
-              timeoutMs: options.idleTimeoutMs ?? 30_000,
+              timeoutMs: liteTimeoutMs,
               signal,
             }),
           );
@@ -468,13 +470,13 @@ export function createS3Store(options: S3StoreOptions): Store {
           const body = await retrying("read", key, signal, () =>
             liteGetObject({
               endpoint,
-              region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+              region,
               credentials: liteCredentials,
               bucket,
               key: fullKey(key),
               range,
               agent,
-              timeoutMs: options.idleTimeoutMs ?? 30_000,
+              timeoutMs: liteTimeoutMs,
               signal,
             }),
           );
