@@ -37,6 +37,8 @@ afterEach(async () => {
 });
 
 const cli = (...argv: string[]) => runCliCaptured(argv, { env, cwd: work });
+/** The directory store and local cache of this test. */
+const target = (): string[] => ["--bucket", store, "--cache-dir", cache];
 const sim = (...args: string[]) => [...SIM, "--cache-dir", cache, ...args];
 
 describe("cli: errors a user can cause", () => {
@@ -106,19 +108,7 @@ describe("cli: errors a user can cause", () => {
 
 describe("cli: exec", () => {
   it("returns the command's own exit code", async () => {
-    const run = await cli(
-      "exec",
-      "--model",
-      "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
-      "--",
-      "sh",
-      "-c",
-      "exit 3",
-    );
+    const run = await cli("exec", "--model", "org/m", ...target(), "--", "sh", "-c", "exit 3");
     expect(run.code).toBe(3);
   });
 
@@ -163,10 +153,7 @@ describe("cli: exec", () => {
       "exec",
       "--model",
       "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
+      ...target(),
       "--",
       ...sim("--graph-text", "bad", "--fail"),
     );
@@ -177,10 +164,7 @@ describe("cli: exec", () => {
       "exec",
       "--model",
       "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
+      ...target(),
       "--json",
       "--",
       ...sim("--graph-text", "good", "--graphs", "2"),
@@ -198,25 +182,12 @@ describe("cli: exec", () => {
       "--read-only",
       "--model",
       "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
+      ...target(),
       "--",
       ...sim("--graph-text", "a"),
     );
     env.NEFF_CACHE_READ_ONLY = "1";
-    const variable = await cli(
-      "exec",
-      "--model",
-      "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
-      "--",
-      ...sim("--graph-text", "b"),
-    );
+    const variable = await cli("exec", "--model", "org/m", ...target(), "--", ...sim("--graph-text", "b"));
     expect([flag.code, variable.code]).toEqual([0, 0]);
     expect(await readdir(store)).toEqual([]);
   });
@@ -232,10 +203,7 @@ describe("cli: exec", () => {
       config,
       "--optimum-neuron-version",
       "0.4.6",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
+      ...target(),
       "--",
       ...sim("--graph-text", "r"),
     );
@@ -269,40 +237,12 @@ describe("cli: exec and SIGINT", () => {
 
 describe("cli: fetch, sync, ls, create, set", () => {
   it("round-trips through a directory store with --json documents", async () => {
-    await cli(
-      "exec",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
-      "--",
-      ...sim("--graph-text", "x", "--graphs", "2"),
-    );
-    const synced = await cli(
-      "sync",
-      "org/m",
-      "--task",
-      "t",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
-      "--json",
-    );
+    await cli("exec", ...target(), "--", ...sim("--graph-text", "x", "--graphs", "2"));
+    const synced = await cli("sync", "org/m", "--task", "t", ...target(), "--json");
     expect(synced.code).toBe(0);
     expect((JSON.parse(synced.stdout) as { published: unknown[] }).published).toHaveLength(2);
     await rm(cache, { recursive: true });
-    const fetched = await cli(
-      "fetch",
-      "org/m",
-      "--task",
-      "t",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
-      "--json",
-    );
+    const fetched = await cli("fetch", "org/m", "--task", "t", ...target(), "--json");
     expect(fetched.code).toBe(0);
     expect((JSON.parse(fetched.stdout) as { fetched: unknown[] }).fetched).toHaveLength(2);
     const listed = await cli("ls", `neuronxcc-${CV}`, "--bucket", store, "--json");
@@ -314,10 +254,7 @@ describe("cli: fetch, sync, ls, create, set", () => {
       "exec",
       "--model",
       "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
+      ...target(),
       "--",
       ...sim("--graph-text", "p", "--graphs", "2", "--neff-bytes", "1000"),
     );
@@ -325,7 +262,7 @@ describe("cli: fetch, sync, ls, create, set", () => {
     const [tampered] = (await readdir(area)).sort();
     await writeFile(path.join(area, tampered ?? "", "model.neff"), "x".repeat(1000));
     await rm(cache, { recursive: true });
-    const run = await cli("fetch", "org/m", "--bucket", store, "--cache-dir", cache, "--json");
+    const run = await cli("fetch", "org/m", ...target(), "--json");
     expect(run.code).toBe(6);
     const result = JSON.parse(run.stdout) as {
       fetched: unknown[];
@@ -356,20 +293,7 @@ async function signalledExec(signal: NodeJS.Signals, script: string): Promise<nu
   await runBin(["create", store]);
   const child = spawn(
     process.execPath,
-    [
-      path.join(ROOT, "bin/neff-cache.js"),
-      "exec",
-      "--model",
-      "org/m",
-      "--bucket",
-      store,
-      "--cache-dir",
-      cache,
-      "--",
-      "sh",
-      "-c",
-      script,
-    ],
+    [path.join(ROOT, "bin/neff-cache.js"), "exec", "--model", "org/m", ...target(), "--", "sh", "-c", script],
     { env: { ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   await new Promise((resolve) => setTimeout(resolve, 1500));
