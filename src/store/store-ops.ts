@@ -4,6 +4,7 @@
  */
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type {
   CallOptions,
   Store,
@@ -81,7 +82,11 @@ export async function writeObjects(
   );
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects and stops new work. */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight and returns the results in order. The
+ * first failure stops new work and is rethrown once the calls in flight have settled, so a
+ * caller's clean-up (an aborted multipart upload) never races its own stragglers.
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -89,20 +94,13 @@ export async function mapLimit<T, R>(
   signal?: AbortSignal,
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      signal?.throwIfAborted();
-      const index = next++;
-      try {
-        results[index] = await fn(items[index] as T, index);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await forEachConcurrent(
+    items,
+    limit,
+    async (item, index) => {
+      results[index] = await fn(item, index);
+    },
+    signal,
+  );
   return results;
 }

@@ -1,9 +1,5 @@
 import { StoreError } from "../../errors.ts";
-
-/** The `code` of a Node system error, or "" for anything else. */
-export function errorCode(error: unknown): string {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
-}
+import { errorCode } from "../../local/error-code.ts";
 
 /** Maps a file-system error to a StoreError that names the folder and the fix. */
 export function dirFsError(error: unknown, action: string, root: string): StoreError {

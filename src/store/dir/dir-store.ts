@@ -24,7 +24,8 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isAbortError, NotFoundError, StoreError, UsageError } from "../../errors.ts";
 import { assertStoreKey, storeKeyProblem } from "../../layout/store-key.ts";
-import { dirFsError as fsError, errorCode } from "./dir-fs-error.ts";
+import { errorCode } from "../../local/error-code.ts";
+import { dirFsError as fsError } from "./dir-fs-error.ts";
 import type {
   CallOptions,
   CreateOptions,
@@ -156,7 +157,7 @@ export function createDirStore(options: DirStoreOptions): Store {
           try {
             await link(tempPath, target);
           } catch (error) {
-            if (!NO_HARD_LINKS.has(errorCode(error))) throw error;
+            if (!NO_HARD_LINKS.has(errorCode(error) ?? "")) throw error;
             // No hard links on this mount: check-then-rename, which two racing writers can both pass.
             if ((await lstat(target).catch(() => null)) !== null) return false;
             await rename(tempPath, target);
@@ -302,7 +303,7 @@ export function createDirStore(options: DirStoreOptions): Store {
           await link(real, tempPath);
         } catch (error) {
           if (isMissing(error)) return null;
-          if (!NO_HARD_LINKS.has(errorCode(error))) throw error;
+          if (!NO_HARD_LINKS.has(errorCode(error) ?? "")) throw error;
           await copyFile(real, tempPath);
         }
         await place(tempPath, toKey, false);
