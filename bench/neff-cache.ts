@@ -54,8 +54,9 @@ function common(target: NeffCacheTarget, bucket: string, cacheDir: string): stri
   return ["--bucket", bucket, "--cache-dir", cacheDir, "--compiler-version", target.compilerVersion];
 }
 
-/** `neff-cache fetch MODEL --task T …` into `cacheDir`. */
-export function neffFetch(
+/** `neff-cache fetch|sync MODEL --task T …` into or from `cacheDir` (sync: both areas). */
+function neffTransfer(
+  command: "fetch" | "sync",
   target: NeffCacheTarget,
   bucket: string,
   cacheDir: string,
@@ -63,9 +64,19 @@ export function neffFetch(
 ): Command {
   return cli(
     target,
-    ["fetch", target.modelId, "--task", target.task, ...common(target, bucket, cacheDir), "--json"],
+    [command, target.modelId, "--task", target.task, ...common(target, bucket, cacheDir), "--json"],
     env,
   );
+}
+
+/** `neff-cache fetch MODEL --task T …` into `cacheDir`. */
+export function neffFetch(
+  target: NeffCacheTarget,
+  bucket: string,
+  cacheDir: string,
+  env: NodeJS.ProcessEnv,
+): Command {
+  return neffTransfer("fetch", target, bucket, cacheDir, env);
 }
 
 /** `neff-cache sync MODEL --task T …` from `cacheDir`: both areas. */
@@ -75,11 +86,7 @@ export function neffSync(
   cacheDir: string,
   env: NodeJS.ProcessEnv,
 ): Command {
-  return cli(
-    target,
-    ["sync", target.modelId, "--task", target.task, ...common(target, bucket, cacheDir), "--json"],
-    env,
-  );
+  return neffTransfer("sync", target, bucket, cacheDir, env);
 }
 
 /** `neff-cache exec --model MODEL --task T … -- true`. */
