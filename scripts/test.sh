@@ -21,6 +21,9 @@ if [ "${NEFF_TEST_SKIP_S3:-}" != "1" ] || [ "${CI:-}" = "true" ]; then
   if [ "${NEFF_TEST_S3_STARTED:-}" = "1" ]; then trap 'bash scripts/stop-ceph.sh' EXIT; fi
 fi
 
+# The interop tests run the reference Python clients (huggingface_hub + hf_xet, boto3) in a venv.
+eval "$(bash scripts/ensure-python.sh)"
+
 echo "== tests" >&2
 mkdir -p .run
 status=0
