@@ -74,6 +74,24 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
     }
   }
 
+  const { records, malformed } = await readExportRecords(store, keys, signal);
+  return {
+    store: store.url,
+    modelId,
+    records: filterExportRecords(records, options.filter ?? {}),
+    malformed,
+  };
+}
+
+/**
+ * Reads export records by key: each parsed (floats kept), or reported as malformed with the
+ * reason; keys that are not records, and records that vanished, are skipped.
+ */
+export async function readExportRecords(
+  store: Store,
+  keys: readonly string[],
+  signal?: AbortSignal,
+): Promise<Pick<LookupResult, "records" | "malformed">> {
   const records: LookupRecord[] = [];
   const malformed: LookupResult["malformed"] = [];
   await forEachConcurrent(
@@ -113,17 +131,12 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
     signal,
   );
   malformed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return {
-    store: store.url,
-    modelId,
-    records: filterExportRecords(records, options.filter ?? {}),
-    malformed,
-  };
+  records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { records, malformed };
 }
 
-// --- internal ---
-
-async function storeCompilerVersions(store: Store, signal?: AbortSignal): Promise<string[]> {
+/** The compiler versions the store holds (`neuronxcc-*` dirs at its root), sorted. */
+export async function storeCompilerVersions(store: Store, signal?: AbortSignal): Promise<string[]> {
   const versions: string[] = [];
   for await (const item of store.list("", { recursive: false, signal })) {
     const name = item.key.slice(item.key.lastIndexOf("/") + 1);

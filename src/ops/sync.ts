@@ -22,11 +22,12 @@ import {
   modelTaskPrefix,
   versionProblem,
 } from "../layout/cache-layout.ts";
-import { DONE_FILE, ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
+import { DONE_FILE, ENTRY_MANIFEST_FILE, FLAGS_FILE, entryFileProblem } from "../layout/entry-files.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
 import { buildManifest, hashHostName } from "../layout/entry-manifest.ts";
 import type { ManifestFile } from "../layout/entry-manifest.ts";
 import { exportRecordBody, exportRecordHash } from "../layout/export-record.ts";
+import { entryKeyFactors } from "../layout/key-factors.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
@@ -71,6 +72,16 @@ export interface SyncOptions {
   onProgress?: TransferListener;
   /** Injectable clock for manifests. */
   now?: () => Date;
+  /** What the manifests record beyond the files (the flags are read from each entry). */
+  keyFactors?: PublishKeyFactors;
+}
+
+/** Key factors known to the publisher rather than to the entry itself. */
+export interface PublishKeyFactors {
+  /** The export configuration's record hash, when a config is known (default: `exportConfig`'s). */
+  exportConfigHash?: string;
+  /** How long each entry's compile took, by module, when the caller watched it happen. */
+  compileMs?: ReadonlyMap<string, number>;
 }
 
 export interface PublishedEntry {
@@ -243,6 +254,13 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
                 hostHash: hashHostName(hostname()),
               },
               createdAt: now,
+              keyFactors: entryKeyFactors({
+                flagsBytes: entry.files.find((file) => file.name === FLAGS_FILE)?.source.bytes,
+                exportConfigHash:
+                  options.keyFactors?.exportConfigHash ??
+                  (options.exportConfig ? exportRecordHash(options.exportConfig) : undefined),
+                compileMs: options.keyFactors?.compileMs?.get(entry.module),
+              }),
             }),
           ),
         ),
