@@ -68,10 +68,14 @@ export const EXEC_COMMAND: CommandSpec = {
       context,
       openStore: () => openCliStore(input, context),
     });
-    const { renderExec } = await import("./render/exec.ts");
+    const [{ renderExec }, { execStatsRecord }] = await Promise.all([
+      import("./render/exec.ts"),
+      import("./journal-records.ts"),
+    ]);
     return {
       data: result,
       human: () => renderExec(result),
+      journal: execStatsRecord(result, modelId ?? null, new Date()),
       exitCode: result.stoppedForCompile ? EXIT_CODES.compileRequired : result.exitCode,
       humanStream: "stderr",
     };
