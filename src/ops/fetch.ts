@@ -180,6 +180,8 @@ interface EntryJob {
   replacesLocal: boolean;
   wanted: WantedFile[];
   manifestText: string | null;
+  /** The compile time the manifest records (a key factor), when it does. */
+  compileMs: number | undefined;
   verifiedBy: FetchedEntry["verifiedBy"];
   /** Created by the first file that starts; shared by the entry's other files. */
   staging: Promise<string> | null;
@@ -287,7 +289,7 @@ async function planEntry(
   store: Store,
   entry: RemoteEntry,
   signal: AbortSignal | undefined,
-): Promise<Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy"> | FetchFailure> {
+): Promise<Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "compileMs"> | FetchFailure> {
   try {
     const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
     let manifest: EntryManifest | null = null;
@@ -331,7 +333,7 @@ async function planEntry(
       : wanted.every((file) => file.md5 !== undefined)
         ? "md5"
         : "size";
-    return { wanted, manifestText, verifiedBy };
+    return { wanted, manifestText, verifiedBy, compileMs: manifest?.keyFactors.compileMs };
   } catch (error) {
     if (signal?.aborted) throw error;
     return { module: entry.module, error: describe(error) };
@@ -379,6 +381,7 @@ async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOut
     bytes: job.wanted.reduce((sum, file) => sum + file.size, 0),
     replaced: job.replacesLocal || installed === "replaced",
     verifiedBy: job.verifiedBy,
+    ...(job.compileMs === undefined ? {} : { compileSeconds: job.compileMs / 1000 }),
   };
 }
 

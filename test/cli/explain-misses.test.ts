@@ -225,6 +225,12 @@ describe("exec explains its misses", () => {
     });
     expect(parsed.manifest.keyFactors.compileMs).toBeGreaterThanOrEqual(400);
     expect(parsed.manifest.keyFactors.compileMs).toBeLessThan(60_000);
+    // A fetch of the entry knows the compile it saved.
+    await wipe();
+    const again = await exec({ graph: "llama", flags: "--target=trn1 -O1", config });
+    expect(again.report.cache.fetch?.fetched).toEqual([
+      expect.objectContaining({ compileSeconds: (parsed.manifest.keyFactors.compileMs ?? 0) / 1000 }),
+    ]);
   });
 
   it("explains nothing on a run the cache fully served", async () => {
