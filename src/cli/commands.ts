@@ -13,6 +13,7 @@ import { LOOKUP_COMMAND } from "./lookup-command.ts";
 import { LS_COMMAND } from "./ls-command.ts";
 import { SET_COMMAND } from "./set-command.ts";
 import { SIGN_COMMAND } from "./sign-command.ts";
+import { STATS_COMMAND } from "./stats-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
 import { SYNC_COMMAND } from "./sync-command.ts";
 
@@ -28,5 +29,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   CREATE_COMMAND,
   KEYGEN_COMMAND,
   SIGN_COMMAND,
+  STATS_COMMAND,
   BUCKET_SERVER_COMMAND,
 ];

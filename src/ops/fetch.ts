@@ -72,6 +72,8 @@ export interface FetchedEntry {
   verifiedBy: "manifest" | "md5" | "size";
   /** With a trust policy: the fingerprint of the trusted key that signed the manifest. */
   signedBy?: string;
+  /** How long the entry took to compile where it was built, when its manifest records it. */
+  compileSeconds?: number;
 }
 
 export interface FetchFailure {
