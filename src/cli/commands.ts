@@ -11,6 +11,7 @@ import { FETCH_COMMAND } from "./fetch-command.ts";
 import { KEYGEN_COMMAND } from "./keygen-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
 import { LS_COMMAND } from "./ls-command.ts";
+import { PRUNE_COMMAND } from "./prune-command.ts";
 import { SET_COMMAND } from "./set-command.ts";
 import { SIGN_COMMAND } from "./sign-command.ts";
 import { STATS_COMMAND } from "./stats-command.ts";
@@ -30,5 +31,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   KEYGEN_COMMAND,
   SIGN_COMMAND,
   STATS_COMMAND,
+  PRUNE_COMMAND,
   BUCKET_SERVER_COMMAND,
 ];
