@@ -11,6 +11,7 @@ import { FETCH_COMMAND } from "./fetch-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
 import { LS_COMMAND } from "./ls-command.ts";
 import { SET_COMMAND } from "./set-command.ts";
+import { STATS_COMMAND } from "./stats-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
 import { SYNC_COMMAND } from "./sync-command.ts";
 
@@ -24,5 +25,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,
+  STATS_COMMAND,
   BUCKET_SERVER_COMMAND,
 ];

@@ -4,6 +4,7 @@
  */
 import type { Writable } from "node:stream";
 import { UsageError } from "../errors.ts";
+import type { StatsRecord } from "../layout/stats-record.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { COMMANDS } from "./commands.ts";
@@ -82,6 +83,7 @@ export async function runCli(io: CliIo): Promise<number> {
       return 0;
     }
     const outcome = await command.run(input, context);
+    if (outcome.journal) await journal(outcome.journal, context);
     if (input.json) write(io.stdout, renderJson(outcome.data, redact));
     else write(outcome.humanStream === "stderr" ? io.stderr : io.stdout, outcome.human());
     return outcome.exitCode ?? 0;
@@ -102,6 +104,17 @@ function findCommand(name: string): CommandSpec {
   throw new UsageError(`Unknown command ${JSON.stringify(name)}.`, {
     hint: `Commands: ${COMMANDS.map((candidate) => candidate.name).join(", ")}. See: neff-cache --help`,
   });
+}
+
+/** Appends the run's record; the journal is bookkeeping, so a failure is a warning, never the run's. */
+async function journal(record: StatsRecord, context: CliContext): Promise<void> {
+  const { appendStatsRecord, statsJournalPath } = await import("../local/stats-journal.ts");
+  const file = statsJournalPath(context.env);
+  try {
+    await appendStatsRecord({ journal: file, record });
+  } catch (error) {
+    context.log.warn(`cannot append to the stats journal ${file}: ${(error as Error).message}`);
+  }
 }
 
 function packageVersion(): string {
