@@ -62,6 +62,8 @@ export interface FetchedEntry {
   replaced: boolean;
   /** Verified against the entry manifest's sha256 (else by size and any store hash). */
   verifiedBy: "manifest" | "md5" | "size";
+  /** How long the entry took to compile where it was built, when its manifest records it. */
+  compileSeconds?: number;
 }
 
 export interface FetchFailure {

@@ -67,7 +67,7 @@ interface RuleState {
 }
 
 /** mulberry32: small, fast, good enough to make injection reproducible from a seed. */
-const createRandom = (seed: number): (() => number) => {
+export const createRandom = (seed: number): (() => number) => {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
