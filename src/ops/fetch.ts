@@ -14,7 +14,7 @@ import { classifyEntry } from "../layout/classify-entry.ts";
 import { ENTRY_MANIFEST_FILE, entryFileRole } from "../layout/entry-files.ts";
 import { parseSignatureName } from "../layout/signature-name.ts";
 import type { EntryManifest } from "../layout/entry-manifest.ts";
-import { parseManifest } from "../layout/entry-manifest.ts";
+import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
 import { errorCode } from "../local/error-code.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
@@ -180,9 +180,6 @@ interface WantedFile {
   sha256?: string;
   md5?: string;
 }
-
-/** Manifests list a handful of files; anything larger is not one of ours. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** What one planned entry needs downloaded, once its manifest (if any) is read. */
 interface EntryJob {
