@@ -14,6 +14,8 @@ import type { PyJsonObject, PyJsonValue } from "./py-json.ts";
 export const ENTRY_MANIFEST_FORMAT = "neff-cache/entry-manifest";
 /** Current format version; bumped only for changes old readers cannot ignore. */
 export const ENTRY_MANIFEST_VERSION = 1;
+/** Readers refuse a manifest larger than this (a real one lists a handful of files in ~1 KB). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** One file of the entry. */
 export interface ManifestFile {
@@ -60,8 +62,8 @@ export interface EntryManifest {
   producer: ManifestProducer;
   /** ISO-8601 UTC time the entry was published. */
   createdAt: string;
-  /** Empty when nothing was known at publish. */
-  keyFactors: ManifestKeyFactors;
+  /** Empty (or absent, in a manifest built by hand) when nothing was known at publish. */
+  keyFactors?: ManifestKeyFactors;
 }
 
 /** Input of `buildManifest`. */
@@ -108,7 +110,7 @@ export function buildManifest(options: BuildManifestOptions): string {
     files: manifest.files.map((file) => ({ ...file })),
     producer,
     createdAt: manifest.createdAt,
-    ...keyFactorsBody(manifest.keyFactors),
+    ...keyFactorsBody(manifest.keyFactors ?? {}),
   };
   return pyJsonDumps(body, { sortKeys: true, indent: 2 }) + "\n";
 }
@@ -216,7 +218,7 @@ function manifestProblem(manifest: EntryManifest): string | null {
   if (versionIssue !== null) return `compilerVersion: ${versionIssue}`;
   if (Number.isNaN(Date.parse(manifest.createdAt))) return "createdAt is not a date";
   if (manifest.files.length === 0) return "files is empty";
-  const { exportConfigHash, compileMs, compileFlags } = manifest.keyFactors;
+  const { exportConfigHash, compileMs, compileFlags } = manifest.keyFactors ?? {};
   if (exportConfigHash !== undefined && !EXPORT_CONFIG_HASH.test(exportConfigHash))
     return "keyFactors.exportConfigHash is not 8 hex digits";
   if (compileMs !== undefined && (!Number.isSafeInteger(compileMs) || compileMs < 0))

@@ -15,7 +15,8 @@ import { parseLayoutKey } from "../layout/parse-layout-key.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store } from "../store/store.ts";
 import { readStoreText } from "../sync/read-store-text.ts";
-import { readExportRecords, storeCompilerVersions } from "./lookup.ts";
+import { storeCompilerVersions } from "../sync/store-compiler-versions.ts";
+import { readExportRecords } from "./lookup.ts";
 
 /** Manifests and flag files read per scan at most: enough for a large decoder (hundreds of graphs). */
 const MAX_DETAIL_READS = 512;
@@ -93,7 +94,7 @@ export async function scanStoreModel(options: ScanStoreModelOptions): Promise<St
     .slice(0, MAX_DETAIL_READS);
   await forEachConcurrent(detailed, 16, (entry) => readDetails(store, entry, signal), signal);
 
-  const { records, malformed } = await readExportRecords(store, recordKeys, signal);
+  const { records, malformed } = await readExportRecords(store, recordKeys, null, signal);
   return {
     entries: [...entries.values()]
       .map(({ facts }) => facts)
@@ -139,7 +140,7 @@ async function readDetails(
     } else if (parsed.manifest.module !== facts.module) {
       facts.problem = `its manifest belongs to ${parsed.manifest.module}`;
     } else {
-      const { keyFactors } = parsed.manifest;
+      const keyFactors = parsed.manifest.keyFactors ?? {};
       facts.compileFlags = keyFactors.compileFlags ?? null;
       facts.exportConfigHash = keyFactors.exportConfigHash ?? null;
       facts.graphSha256 = parsed.manifest.files.find((file) => file.name === HLO_FILE)?.sha256 ?? null;
