@@ -104,3 +104,32 @@ export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501);
 }
+
+/**
+ * Whether a failure while a body was being read is worth reading again (from where it broke
+ * off): the connection dropped or went idle, or the body ended before its length. Failures of
+ * the store's own requests arrive here already judged (`retryable` on a StoreError); local
+ * failures (a full disk, a refused write) and bytes that are wrong, not short, are not retried.
+ */
+export function classifyTransferError(error: unknown): RetryDecision {
+  const retryable = field(error, "retryable");
+  if (typeof retryable === "boolean") return { retry: retryable };
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = field(e, "cause"), depth++) {
+    const code = field(e, "code");
+    if (typeof code === "string" && (RETRYABLE_NETWORK_CODES.has(code) || BODY_BREAK_CODES.has(code)))
+      return { retry: true };
+    const name = field(e, "name");
+    if (name === "TimeoutError") return { retry: true };
+    // Node's http client ends a body whose connection closed early with "aborted"; undici with "terminated".
+    const message = field(e, "message");
+    if (message === "aborted" || message === "terminated") return { retry: true };
+  }
+  return { retry: false };
+}
+
+/** Codes of a body that broke off (besides the network codes above). */
+const BODY_BREAK_CODES: ReadonlySet<string> = new Set(["ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_ABORTED"]);
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
