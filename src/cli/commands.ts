@@ -10,7 +10,9 @@ import { EXEC_COMMAND } from "./exec-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
 import { LS_COMMAND } from "./ls-command.ts";
+import { PRUNE_COMMAND } from "./prune-command.ts";
 import { SET_COMMAND } from "./set-command.ts";
+import { STATS_COMMAND } from "./stats-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
 import { SYNC_COMMAND } from "./sync-command.ts";
 
@@ -24,5 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,
+  STATS_COMMAND,
+  PRUNE_COMMAND,
   BUCKET_SERVER_COMMAND,
 ];

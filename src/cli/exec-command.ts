@@ -62,10 +62,14 @@ export const EXEC_COMMAND: CommandSpec = {
       context,
       openStore: () => openCliStore(input, context),
     });
-    const { renderExec } = await import("./render/exec.ts");
+    const [{ renderExec }, { execStatsRecord }] = await Promise.all([
+      import("./render/exec.ts"),
+      import("./journal-records.ts"),
+    ]);
     return {
       data: result,
       human: () => renderExec(result),
+      journal: execStatsRecord(result, modelId ?? null, new Date()),
       exitCode: result.exitCode,
       humanStream: "stderr",
     };

@@ -45,10 +45,11 @@ export const FETCH_COMMAND: CommandSpec = {
     }
     const cacheDir = localCacheDir(input, context);
     const version = await compilerVersion(input, context);
-    const [{ fetch }, { renderFetch }, { createProgressLine }] = await Promise.all([
+    const [{ fetch }, { renderFetch }, { createProgressLine }, { fetchStatsRecord }] = await Promise.all([
       import("../ops/fetch.ts"),
       import("./render/fetch.ts"),
       import("./render/progress.ts"),
+      import("./journal-records.ts"),
     ]);
     const store = await openCliStore(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "fetch");
@@ -69,6 +70,7 @@ export const FETCH_COMMAND: CommandSpec = {
         // Some entries failed: the result still says which, and the exit code says so.
         exitCode: result.failed.length > 0 ? EXIT_CODES.partial : EXIT_CODES.ok,
         human: () => renderFetch(result),
+        journal: fetchStatsRecord(result, modelId ?? null, new Date()),
       };
     } finally {
       progress.stop();

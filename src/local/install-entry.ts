@@ -81,7 +81,11 @@ export async function installStagedEntry(
       return keep();
     }
     try {
-      await rename(stagingDir, target);
+      if (!(await renameOnto(stagingDir, target))) {
+        // Another fetch installed the entry into the gap (its first rename takes no lock): keep it.
+        await rm(trash, { recursive: true, force: true });
+        return keep();
+      }
     } catch (error) {
       // Put the previous entry back rather than leave nothing and lose its bytes.
       await rename(trash, target).catch((restoreError: unknown) => {

@@ -13,7 +13,7 @@ import type { EntryState } from "../layout/classify-entry.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
 import { ENTRY_MANIFEST_FILE } from "../layout/entry-files.ts";
 import type { EntryManifest } from "../layout/entry-manifest.ts";
-import { parseManifest } from "../layout/entry-manifest.ts";
+import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
 import { errorCode } from "../local/error-code.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
@@ -63,6 +63,8 @@ export interface FetchedEntry {
   replaced: boolean;
   /** Verified against the entry manifest's sha256 (else by size and any store hash). */
   verifiedBy: "manifest" | "md5" | "size";
+  /** How long the entry took to compile where it was built, when its manifest records it. */
+  compileSeconds?: number;
 }
 
 export interface FetchFailure {
@@ -170,9 +172,6 @@ interface WantedFile {
   sha256?: string;
   md5?: string;
 }
-
-/** Manifests list a handful of files; anything larger is not one of ours. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** What one planned entry needs downloaded, once its manifest (if any) is read. */
 interface EntryJob {

@@ -4,6 +4,7 @@
  * calls whose effect is re-checked before the next attempt) may be wrapped.
  */
 import { setTimeout as sleepFor } from "node:timers/promises";
+import { NeffCacheError, StoreError } from "../errors.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. @default 5 */
@@ -106,10 +107,20 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /**
+ * Whether a failure that a store call already retried is worth another round later (a sync
+ * sends a phase's failed files again): the backends' own verdict on a StoreError, or a network
+ * code for errors that never reached a backend's classification.
+ */
+export function isRetryableFailure(error: unknown): boolean {
+  if (error instanceof NeffCacheError) return error instanceof StoreError && error.retryable;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && RETRYABLE_NETWORK_CODES.has(code);
+}
+
+/**
  * Whether a failure while a body was being read is worth reading again (from where it broke
- * off): the connection dropped or went idle, or the body ended before its length. Failures of
- * the store's own requests arrive here already judged (`retryable` on a StoreError); local
- * failures (a full disk, a refused write) and bytes that are wrong, not short, are not retried.
+ * off): the connection dropped, was reset or went idle. Failures of the store's own requests
+ * arrive here already judged (`retryable` on a StoreError); local failures (a full disk, a refused write) and bytes that are wrong, not short, are not retried.
  */
 export function classifyTransferError(error: unknown): RetryDecision {
   const retryable = field(error, "retryable");

@@ -45,7 +45,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function fetchCli(cacheDir: string): Promise<number | null> {
+function fetchCli(cacheDir: string): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(
     process.execPath,
     [
@@ -58,10 +58,14 @@ function fetchCli(cacheDir: string): Promise<number | null> {
       cacheDir,
       "--compiler-version",
       CV,
+      "--json",
     ],
-    { stdio: "ignore" },
+    { stdio: ["ignore", "pipe", "pipe"] },
   );
-  return new Promise((resolve) => child.on("exit", resolve));
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
 }
 
 it("never makes an installed entry vanish while other fetches install the same entries", async () => {
@@ -94,10 +98,10 @@ it("never makes an installed entry vanish while other fetches install the same e
     }
   };
   const watcher = watch();
-  const codes = await Promise.all(Array.from({ length: FETCHES }, () => fetchCli(cacheDir)));
+  const runs = await Promise.all(Array.from({ length: FETCHES }, () => fetchCli(cacheDir)));
   running = false;
   await watcher;
-  expect(codes).toEqual(Array.from({ length: FETCHES }, () => 0));
+  for (const run of runs) expect(run.code, run.stderr).toBe(0);
   expect(polls).toBeGreaterThan(20);
   expect([...vanished]).toEqual([]);
   const names = await readdir(versionDir);
