@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the Python virtual environment the interop tests run the reference clients in
-# (huggingface_hub + hf_xet, boto3, pytest) and the Python package's tests use (hatchling,
-# build), and prints the variable the tests read as an `export` line on stdout:
+# (huggingface_hub + hf_xet, boto3, pytest, prometheus_client's exposition parser) and the
+# Python package's tests use (hatchling, build), and prints the variable the tests read as an `export` line on stdout:
 #
 #   eval "$(bash scripts/ensure-python.sh)"      # exports NEFF_TEST_PYTHON=<venv>/bin/python
 #
@@ -23,6 +23,7 @@ REQUIREMENTS=(
   "pytest"
   "hatchling"
   "build"
+  "prometheus_client"
 )
 
 log() { echo "neff-cache: $*" >&2; }

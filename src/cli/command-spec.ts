@@ -1,3 +1,4 @@
+import type { StatsRecord } from "../layout/stats-record.ts";
 import type { CliContext } from "./context.ts";
 
 /** One option as `node:util` parseArgs declares it, plus help text. */
@@ -27,6 +28,8 @@ export interface CommandOutcome {
   exitCode?: number;
   /** Where the human text goes; `exec` keeps stdout for its command. @default "stdout" */
   humanStream?: "stdout" | "stderr";
+  /** What the run did, appended to the stats journal by `main.ts` (fetch, sync, exec). */
+  journal?: StatsRecord;
 }
 
 export interface CommandSpec {

@@ -4,6 +4,7 @@
  */
 import type { Writable } from "node:stream";
 import { UsageError } from "../errors.ts";
+import type { StatsRecord } from "../layout/stats-record.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { COMMANDS } from "./commands.ts";
@@ -23,6 +24,8 @@ export interface CliIo {
   interactive: boolean;
   /** Process signals arrive through this; tests drive it directly. */
   onSignal?: (listener: (signal: NodeJS.Signals) => void) => () => void;
+  /** Asks the user yes or no; given only when stdin is a terminal. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** Runs one command line and resolves to its exit code. Never throws. */
@@ -65,6 +68,7 @@ export async function runCli(io: CliIo): Promise<number> {
     signal: controller.signal,
     stderr: io.stderr,
     interactive: io.interactive,
+    ...(io.confirm ? { confirm: io.confirm } : {}),
     log,
     trapSignals: (handler) => {
       trap = handler;
@@ -82,6 +86,7 @@ export async function runCli(io: CliIo): Promise<number> {
       return 0;
     }
     const outcome = await command.run(input, context);
+    if (outcome.journal) await journal(outcome.journal, context);
     if (input.json) write(io.stdout, renderJson(outcome.data, redact));
     else write(outcome.humanStream === "stderr" ? io.stderr : io.stdout, outcome.human());
     return outcome.exitCode ?? 0;
@@ -102,6 +107,17 @@ function findCommand(name: string): CommandSpec {
   throw new UsageError(`Unknown command ${JSON.stringify(name)}.`, {
     hint: `Commands: ${COMMANDS.map((candidate) => candidate.name).join(", ")}. See: neff-cache --help`,
   });
+}
+
+/** Appends the run's record; the journal is bookkeeping, so a failure is a warning, never the run's. */
+async function journal(record: StatsRecord, context: CliContext): Promise<void> {
+  const { appendStatsRecord, statsJournalPath } = await import("../local/stats-journal.ts");
+  const file = statsJournalPath(context.env);
+  try {
+    await appendStatsRecord({ journal: file, record });
+  } catch (error) {
+    context.log.warn(`cannot append to the stats journal ${file}: ${(error as Error).message}`);
+  }
 }
 
 function packageVersion(): string {

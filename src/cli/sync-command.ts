@@ -45,10 +45,11 @@ export const SYNC_COMMAND: CommandSpec = {
     const onVersion = config === undefined ? undefined : await optimumNeuronVersion(input, context);
     const cacheDir = localCacheDir(input, context);
     const version = await compilerVersion(input, context);
-    const [{ sync }, { renderSync }, { createProgressLine }] = await Promise.all([
+    const [{ sync }, { renderSync }, { createProgressLine }, { syncStatsRecord }] = await Promise.all([
       import("../ops/sync.ts"),
       import("./render/sync.ts"),
       import("./render/progress.ts"),
+      import("./journal-records.ts"),
     ]);
     const store = await openCliStore(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "sync");
@@ -70,6 +71,7 @@ export const SYNC_COMMAND: CommandSpec = {
         // Some entries failed: the result still says which, and the exit code says so.
         exitCode: result.failed.length > 0 ? EXIT_CODES.partial : EXIT_CODES.ok,
         human: () => renderSync(result),
+        journal: syncStatsRecord(result, new Date()),
       };
     } finally {
       progress.stop();

@@ -4,6 +4,7 @@ import {
   createTestBucket,
   describeWithS3,
   emptyAndRemoveBucket,
+  S3_TRANSPORTS,
   s3StoreEnv,
   testBucketName,
 } from "../support/s3-test-env.ts";
@@ -14,23 +15,26 @@ describeWithS3("store: s3", (s3) => {
   beforeAll(async () => void (bucket = await createTestBucket(s3)));
   afterAll(() => bucket?.cleanup());
 
-  runStoreContract({
-    name: "s3",
-    create: async (prefix) => createS3Store({ bucket: bucket.bucket, prefix, env: s3StoreEnv(s3) }),
-    createUncreated: async () => {
-      const name = testBucketName();
-      const store = createS3Store({ bucket: name, env: s3StoreEnv(s3) });
-      const cleanup = async () => {
-        const sdk = await import("@aws-sdk/client-s3");
-        const client = new sdk.S3Client({
-          endpoint: s3.endpoint,
-          region: s3.region,
-          forcePathStyle: true,
-          credentials: s3,
-        });
-        await emptyAndRemoveBucket(client, sdk, name).finally(() => client.destroy());
-      };
-      return { store, cleanup };
-    },
-  });
+  for (const transport of S3_TRANSPORTS) {
+    runStoreContract({
+      name: `s3 (${transport} transport)`,
+      create: async (prefix) =>
+        createS3Store({ bucket: bucket.bucket, prefix, env: s3StoreEnv(s3, transport) }),
+      createUncreated: async () => {
+        const name = testBucketName();
+        const store = createS3Store({ bucket: name, env: s3StoreEnv(s3, transport) });
+        const cleanup = async () => {
+          const sdk = await import("@aws-sdk/client-s3");
+          const client = new sdk.S3Client({
+            endpoint: s3.endpoint,
+            region: s3.region,
+            forcePathStyle: true,
+            credentials: s3,
+          });
+          await emptyAndRemoveBucket(client, sdk, name).finally(() => client.destroy());
+        };
+        return { store, cleanup };
+      },
+    });
+  }
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { createS3Store } from "../../src/store/s3/s3-store.ts";
 import { randomTestPrefix } from "../contract/store-contract.ts";
-import { createTestBucket, describeWithS3, s3StoreEnv } from "../support/s3-test-env.ts";
+import { createTestBucket, describeWithS3, S3_TRANSPORTS, s3StoreEnv } from "../support/s3-test-env.ts";
 import { runCacheOperationSuite } from "./cache-operations.ts";
 
 describeWithS3("cache operations on S3", (s3) => {
@@ -9,9 +9,11 @@ describeWithS3("cache operations on S3", (s3) => {
   beforeAll(async () => void (bucket = await createTestBucket(s3)));
   afterAll(() => bucket?.cleanup());
 
-  runCacheOperationSuite({
-    name: "s3",
-    createStore: async () =>
-      createS3Store({ bucket: bucket.bucket, prefix: randomTestPrefix(), env: s3StoreEnv(s3) }),
-  });
+  for (const transport of S3_TRANSPORTS) {
+    runCacheOperationSuite({
+      name: `s3 (${transport} transport)`,
+      createStore: async () =>
+        createS3Store({ bucket: bucket.bucket, prefix: randomTestPrefix(), env: s3StoreEnv(s3, transport) }),
+    });
+  }
 });

@@ -30,13 +30,24 @@ export function s3TestEnv(env: NodeJS.ProcessEnv = process.env): S3TestEnv | nul
   return { endpoint, accessKeyId, secretAccessKey, region: env.NEFF_TEST_S3_REGION || "us-east-1" };
 }
 
+/**
+ * Both S3 transports: every S3 suite runs once through each, on the same server. The fast one
+ * is what a custom endpoint with static keys gets; the SDK's is what AWS, profiles and instance
+ * roles get, forced here with NEFF_CACHE_S3_TRANSPORT=sdk.
+ */
+export const S3_TRANSPORTS = ["fast", "sdk"] as const;
+
 /** The environment a store reads to reach the test server (as a user would set it). */
-export function s3StoreEnv(s3: S3TestEnv): Record<string, string> {
+export function s3StoreEnv(
+  s3: S3TestEnv,
+  transport: (typeof S3_TRANSPORTS)[number] = "fast",
+): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ACCESS_KEY_ID: s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     AWS_REGION: s3.region,
+    NEFF_CACHE_S3_TRANSPORT: transport,
   };
 }
 

@@ -1,35 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError, StoreError } from "../../errors.ts";
-import { classifyS3Error, mapS3Error } from "./s3-error.ts";
+import { fromSdkError } from "./sdk-transport.ts";
+import { classifyS3Error, mapS3Error, S3ResponseError } from "./s3-error.ts";
 
-const sdkError = (name: string, status?: number, headers: Record<string, string> = {}) =>
-  Object.assign(new Error(name), {
-    name,
-    $metadata: status === undefined ? {} : { httpStatusCode: status },
-    $response: { headers },
-  });
+const refusal = (code: string, status: number, retryAfter?: string) =>
+  new S3ResponseError(status, code, code, retryAfter);
+/** A failure the SDK makes itself, without an answer (a socket timeout, no credentials). */
+const localError = (name: string) => Object.assign(new Error(name), { name, $metadata: {} });
 const netError = (code: string) => Object.assign(new Error(code), { code });
 
 describe("classifyS3Error", () => {
   const cases: Array<{ what: string; error: unknown; retry: boolean; retryAfterMs?: number }> = [
     {
       what: "503 with Retry-After",
-      error: sdkError("ServiceUnavailable", 503, { "retry-after": "2" }),
+      error: refusal("ServiceUnavailable", 503, "2"),
       retry: true,
       retryAfterMs: 2000,
     },
-    { what: "429", error: sdkError("TooManyRequests", 429), retry: true },
-    { what: "SlowDown without a status", error: sdkError("SlowDown"), retry: true },
-    { what: "404", error: sdkError("NoSuchKey", 404), retry: false },
-    { what: "403", error: sdkError("AccessDenied", 403), retry: false },
-    { what: "412", error: sdkError("PreconditionFailed", 412), retry: false },
+    { what: "429", error: refusal("TooManyRequests", 429), retry: true },
+    { what: "SlowDown with a 400", error: refusal("SlowDown", 400), retry: true },
+    { what: "RequestTimeTooSkewed", error: refusal("RequestTimeTooSkewed", 403), retry: true },
+    { what: "404", error: refusal("NoSuchKey", 404), retry: false },
+    { what: "403", error: refusal("AccessDenied", 403), retry: false },
+    { what: "412", error: refusal("PreconditionFailed", 412), retry: false },
     { what: "a reset connection", error: netError("ECONNRESET"), retry: true },
     {
       what: "a refused connection inside an AggregateError",
       error: Object.assign(new AggregateError([netError("ECONNREFUSED")]), {}),
       retry: true,
     },
-    { what: "an idle socket timeout", error: sdkError("TimeoutError"), retry: true },
+    { what: "an idle socket timeout", error: localError("TimeoutError"), retry: true },
     { what: "a programming error", error: new TypeError("x is undefined"), retry: false },
   ];
   for (const { what, error, retry, retryAfterMs } of cases) {
@@ -45,13 +45,13 @@ describe("mapS3Error", () => {
   const context = { bucket: "b", endpoint: "http://127.0.0.1:9", action: "list" };
 
   it("turns NoSuchBucket into a NotFoundError with the create command", () => {
-    const error = mapS3Error(sdkError("NoSuchBucket", 404), { ...context, key: "x" });
+    const error = mapS3Error(refusal("NoSuchBucket", 404), { ...context, key: "x" });
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error.hint).toContain("neff-cache create s3://b");
   });
 
   it("names the credentials for SignatureDoesNotMatch", () => {
-    const error = mapS3Error(sdkError("SignatureDoesNotMatch", 403), context);
+    const error = mapS3Error(refusal("SignatureDoesNotMatch", 403), context);
     expect(error).toMatchObject({ code: "E_STORE_AUTH", exitCode: 5 });
     expect(error.hint).toMatch(/AWS_ACCESS_KEY_ID/);
   });
@@ -64,7 +64,42 @@ describe("mapS3Error", () => {
   });
 
   it("keeps other refusals with their code and status", () => {
-    const error = mapS3Error(sdkError("InvalidRange", 416), { ...context, key: "k", action: "read" });
+    const error = mapS3Error(refusal("InvalidRange", 416), { ...context, key: "k", action: "read" });
     expect(error.message).toBe("[s3] S3 refused to read s3://b/k: InvalidRange (HTTP 416).");
+  });
+});
+
+describe("fromSdkError", () => {
+  const sdkException = (name: string, status: number, headers: Record<string, string> = {}) =>
+    Object.assign(new Error(`${name} message`), {
+      name,
+      $fault: "client",
+      $metadata: { httpStatusCode: status },
+      $response: { headers },
+    });
+
+  it("turns an answer into an S3ResponseError with its status, code and Retry-After", () => {
+    const error = fromSdkError(sdkException("SlowDown", 503, { "retry-after": "3" }));
+    expect(error).toBeInstanceOf(S3ResponseError);
+    expect(error).toMatchObject({
+      status: 503,
+      code: "SlowDown",
+      retryAfter: "3",
+      message: "SlowDown message",
+    });
+    expect(classifyS3Error(error, 0)).toEqual({ retry: true, retryAfterMs: 3000 });
+  });
+
+  it("names a body-less answer after its status, as the fast transport does", () => {
+    expect(fromSdkError(sdkException("403", 403))).toMatchObject({ status: 403, code: "Http403" });
+    expect(fromSdkError(sdkException("Unknown", 500))).toMatchObject({ status: 500, code: "Http500" });
+    expect(fromSdkError(sdkException("NotFound", 404))).toMatchObject({ status: 404, code: "NotFound" });
+  });
+
+  it("leaves failures without an answer as they are", () => {
+    const timeout = localError("TimeoutError");
+    expect(fromSdkError(timeout)).toBe(timeout);
+    const reset = netError("ECONNRESET");
+    expect(fromSdkError(reset)).toBe(reset);
   });
 });

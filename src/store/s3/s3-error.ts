@@ -1,9 +1,29 @@
 /**
- * How S3 failures are judged (retry or not) and what the user is told. Pure: works on the
- * shape of SDK and Node errors, so it is table-tested without a server.
+ * How S3 failures are judged (retry or not) and what the user is told. Pure, table-tested
+ * without a server. Both transports report a server's answer as an `S3ResponseError`; network
+ * failures stay Node errors (with their `code`), and the SDK's own local failures (no
+ * credentials, a socket timeout) keep their `name`.
  */
 import { type NeffCacheError, NotFoundError, StoreError } from "../../errors.ts";
 import { isRetryableStatus, parseRetryAfter, RETRYABLE_NETWORK_CODES, type RetryDecision } from "../retry.ts";
+
+/** An S3 server's refusal: the HTTP status, the S3 error code and what is needed to retry. */
+export class S3ResponseError extends Error {
+  override readonly name = "S3ResponseError";
+  readonly status: number;
+  /** The S3 error code (`NoSuchKey`, `SlowDown`, …), or `Http<status>` when the body named none. */
+  readonly code: string;
+  /** The Retry-After header, when the server sent one. */
+  readonly retryAfter: string | undefined;
+
+  constructor(status: number, code: string | undefined, message: string | undefined, retryAfter?: string) {
+    const named = code || (status === 404 ? "NotFound" : `Http${status}`);
+    super(message || `HTTP ${status} ${named}`);
+    this.status = status;
+    this.code = named;
+    this.retryAfter = retryAfter;
+  }
+}
 
 /** Where a failed request was going; never holds a secret. */
 export interface S3ErrorContext {
@@ -40,22 +60,19 @@ const AUTH_FAILURES = new Set([
   "UnrecognizedClientException",
 ]);
 
-/** The HTTP status of an SDK error, when the server answered. */
+/** The HTTP status, when the server answered. */
 export function s3Status(error: unknown): number | undefined {
-  const meta = field(error, "$metadata");
-  const status = field(meta, "httpStatusCode");
-  return typeof status === "number" ? status : undefined;
+  return error instanceof S3ResponseError ? error.status : undefined;
 }
 
 /** The S3 error code (`NoSuchKey`, `SlowDown`, …) or the error's name. */
 export function s3ErrorName(error: unknown): string {
-  const code = field(error, "Code");
-  if (typeof code === "string" && code !== "") return code;
+  if (error instanceof S3ResponseError) return error.code;
   const name = field(error, "name");
   return typeof name === "string" ? name : "";
 }
 
-/** Whether an SDK error means "this object (or bucket) is not there". */
+/** Whether the server said "this object (or bucket) is not there". */
 export function isS3NotFound(error: unknown): boolean {
   const name = s3ErrorName(error);
   return name === "NoSuchKey" || name === "NotFound" || name === "NoSuchBucket" || s3Status(error) === 404;
@@ -70,7 +87,7 @@ export function isNoSuchBucket(error: unknown): boolean {
 export function classifyS3Error(error: unknown, now: number = Date.now()): RetryDecision {
   const status = s3Status(error);
   const name = s3ErrorName(error);
-  const retryAfterMs = parseRetryAfter(retryAfterHeader(error), now);
+  const retryAfterMs = parseRetryAfter(error instanceof S3ResponseError ? error.retryAfter : undefined, now);
   if (status !== undefined && isRetryableStatus(status)) return { retry: true, retryAfterMs };
   if (THROTTLING.has(name)) return { retry: true, retryAfterMs };
   if (name === "TimeoutError") return { retry: true };
@@ -152,12 +169,6 @@ function field(value: unknown, name: string): unknown {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : "";
-}
-
-function retryAfterHeader(error: unknown): string | undefined {
-  const headers = field(field(error, "$response"), "headers");
-  const value = field(headers, "retry-after") ?? field(headers, "Retry-After");
-  return typeof value === "string" ? value : undefined;
 }
 
 /** A Node network code, also from inside an AggregateError (IPv4 + IPv6 connection attempts). */

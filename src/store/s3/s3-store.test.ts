@@ -11,11 +11,12 @@ import { bytesSource, collect, deterministicSource, readAll } from "../../../tes
 import {
   createTestBucket,
   describeWithS3,
+  S3_TRANSPORTS,
   s3StoreEnv,
   testBucketName,
 } from "../../../test/support/s3-test-env.ts";
 import { isAbortError, NotFoundError, StoreError } from "../../errors.ts";
-import { createS3Store, type S3StoreOptions } from "./s3-store.ts";
+import { createS3Store, type S3StoreOptions, s3TransportKind } from "./s3-store.ts";
 
 const MiB = 1024 * 1024;
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20 };
@@ -78,285 +79,294 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describeWithS3("createS3Store", (s3) => {
-  let bucket: { bucket: string; cleanup: () => Promise<void> };
-  const scratch = mkdtempSync(path.join(tmpdir(), "neff-s3-store-"));
-  beforeAll(async () => void (bucket = await createTestBucket(s3)));
-  afterAll(async () => {
-    await bucket?.cleanup();
-    await rm(scratch, { recursive: true, force: true });
-  });
-
-  const open = (options: Partial<S3StoreOptions> = {}) =>
-    createS3Store({
-      bucket: bucket.bucket,
-      prefix: "unit",
-      env: s3StoreEnv(s3),
-      retry: FAST_RETRY,
-      ...options,
+for (const transport of S3_TRANSPORTS)
+  describeWithS3(`createS3Store (${transport} transport)`, (s3) => {
+    let bucket: { bucket: string; cleanup: () => Promise<void> };
+    const scratch = mkdtempSync(path.join(tmpdir(), "neff-s3-store-"));
+    beforeAll(async () => void (bucket = await createTestBucket(s3)));
+    afterAll(async () => {
+      await bucket?.cleanup();
+      await rm(scratch, { recursive: true, force: true });
     });
 
-  it("reports rejected credentials with the fix and without the secret", async () => {
-    const cases = [
-      { ...s3StoreEnv(s3), AWS_SECRET_ACCESS_KEY: "wrong-secret-value-123" },
-      { ...s3StoreEnv(s3), AWS_ACCESS_KEY_ID: "NOSUCHKEY", AWS_SECRET_ACCESS_KEY: "another-secret-456" },
-    ];
-    for (const env of cases) {
-      const store = createS3Store({ bucket: bucket.bucket, env });
-      for (const attempt of [() => collect(store.list("")), () => store.stat("k"), () => store.exists()]) {
+    const open = (options: Partial<S3StoreOptions> = {}) =>
+      createS3Store({
+        bucket: bucket.bucket,
+        prefix: "unit",
+        env: s3StoreEnv(s3, transport),
+        retry: FAST_RETRY,
+        ...options,
+      });
+
+    it("reports rejected credentials with the fix and without the secret", async () => {
+      const cases = [
+        { ...s3StoreEnv(s3, transport), AWS_SECRET_ACCESS_KEY: "wrong-secret-value-123" },
+        {
+          ...s3StoreEnv(s3, transport),
+          AWS_ACCESS_KEY_ID: "NOSUCHKEY",
+          AWS_SECRET_ACCESS_KEY: "another-secret-456",
+        },
+      ];
+      for (const env of cases) {
+        const store = createS3Store({ bucket: bucket.bucket, env });
+        for (const attempt of [() => collect(store.list("")), () => store.stat("k"), () => store.exists()]) {
+          const error = await attempt().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(StoreError);
+          expect(error).toMatchObject({ code: "E_STORE_AUTH", retryable: false, exitCode: 5 });
+          const text = `${(error as StoreError).message} ${(error as StoreError).hint}`;
+          expect(text).toMatch(/credentials were rejected/);
+          expect(text).toMatch(/AWS_ACCESS_KEY_ID/);
+          expect(text).not.toContain(env.AWS_SECRET_ACCESS_KEY);
+        }
+        await store.close();
+      }
+    });
+
+    it("reports a missing bucket with the command that creates it", async () => {
+      const name = testBucketName();
+      const store = createS3Store({ bucket: name, env: s3StoreEnv(s3, transport) });
+      expect(await store.exists()).toBe(false);
+      for (const attempt of [
+        () => collect(store.list("")),
+        () => store.read("k"),
+        () => store.write("k", bytesSource(Buffer.from("x"))),
+      ]) {
         const error = await attempt().then(
           () => null,
           (e: unknown) => e,
         );
-        expect(error).toBeInstanceOf(StoreError);
-        expect(error).toMatchObject({ code: "E_STORE_AUTH", retryable: false, exitCode: 5 });
-        const text = `${(error as StoreError).message} ${(error as StoreError).hint}`;
-        expect(text).toMatch(/credentials were rejected/);
-        expect(text).toMatch(/AWS_ACCESS_KEY_ID/);
-        expect(text).not.toContain(env.AWS_SECRET_ACCESS_KEY);
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect((error as NotFoundError).message).toContain(`"${name}" does not exist`);
+        expect((error as NotFoundError).hint).toContain(`neff-cache create s3://${name}`);
       }
       await store.close();
-    }
-  });
-
-  it("reports a missing bucket with the command that creates it", async () => {
-    const name = testBucketName();
-    const store = createS3Store({ bucket: name, env: s3StoreEnv(s3) });
-    expect(await store.exists()).toBe(false);
-    for (const attempt of [
-      () => collect(store.list("")),
-      () => store.read("k"),
-      () => store.write("k", bytesSource(Buffer.from("x"))),
-    ]) {
-      const error = await attempt().then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(NotFoundError);
-      expect((error as NotFoundError).message).toContain(`"${name}" does not exist`);
-      expect((error as NotFoundError).hint).toContain(`neff-cache create s3://${name}`);
-    }
-    await store.close();
-  });
-
-  it("names an unreachable endpoint after retrying", async () => {
-    const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const retries: number[] = [];
-    const store = createS3Store({
-      bucket: "any-bucket",
-      env: { ...s3StoreEnv(s3), AWS_ENDPOINT_URL_S3: endpoint },
-      retry: { ...FAST_RETRY, maxAttempts: 3 },
-      onRetry: (event) => retries.push(event.attempt),
     });
-    const error = await store.stat("k").then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(StoreError);
-    expect((error as StoreError).message).toContain(`Cannot reach the S3 endpoint ${endpoint}`);
-    expect((error as StoreError).retryable).toBe(true);
-    expect(retries).toEqual([1, 2]);
-    await store.close();
-  });
 
-  it("names the fix when no credentials can be found", async () => {
-    const saved = { ...process.env };
-    // Only the SDK's local providers may run: no instance metadata, no config files.
-    for (const name of Object.keys(process.env)) if (name.startsWith("AWS_")) delete process.env[name];
-    process.env.AWS_EC2_METADATA_DISABLED = "true";
-    process.env.AWS_CONFIG_FILE = path.join(scratch, "no-config");
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(scratch, "no-credentials");
-    try {
-      const store = createS3Store({ bucket: bucket.bucket, env: { AWS_ENDPOINT_URL_S3: s3.endpoint } });
+    it("names an unreachable endpoint after retrying", async () => {
+      const endpoint = `http://127.0.0.1:${await closedPort()}`;
+      const retries: number[] = [];
+      const store = createS3Store({
+        bucket: "any-bucket",
+        env: { ...s3StoreEnv(s3, transport), AWS_ENDPOINT_URL_S3: endpoint },
+        retry: { ...FAST_RETRY, maxAttempts: 3 },
+        onRetry: (event) => retries.push(event.attempt),
+      });
       const error = await store.stat("k").then(
         () => null,
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(StoreError);
-      expect((error as StoreError).message).toMatch(/No AWS credentials were found/);
-      expect((error as StoreError).hint).toMatch(
-        /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE/,
-      );
+      expect((error as StoreError).message).toContain(`Cannot reach the S3 endpoint ${endpoint}`);
+      expect((error as StoreError).retryable).toBe(true);
+      expect(retries).toEqual([1, 2]);
       await store.close();
-    } finally {
-      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-      Object.assign(process.env, saved);
-    }
-  });
-
-  it("retries 503 and 429 answers, honouring Retry-After, without the SDK retrying too", async () => {
-    let failures = 0;
-    const proxy = await startFaultProxy(s3.endpoint, (req) => {
-      if (!req.url?.includes("retried-key") || failures >= 4) return null;
-      failures++;
-      return failures % 2 === 1
-        ? { status: 503, headers: { "retry-after": "1" } }
-        : { status: 429, headers: { "retry-after": "0" } };
     });
-    const delays: number[] = [];
-    try {
-      const store = open({
-        env: { ...s3StoreEnv(s3), AWS_ENDPOINT_URL_S3: proxy.url },
-        retry: { ...FAST_RETRY, maxAttempts: 5 },
-        onRetry: (event) => delays.push(event.delayMs),
+
+    it("names the fix when no credentials can be found", async () => {
+      const saved = { ...process.env };
+      // Only the SDK's local providers may run: no instance metadata, no config files.
+      for (const name of Object.keys(process.env)) if (name.startsWith("AWS_")) delete process.env[name];
+      process.env.AWS_EC2_METADATA_DISABLED = "true";
+      process.env.AWS_CONFIG_FILE = path.join(scratch, "no-config");
+      process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(scratch, "no-credentials");
+      try {
+        const store = createS3Store({ bucket: bucket.bucket, env: { AWS_ENDPOINT_URL_S3: s3.endpoint } });
+        const error = await store.stat("k").then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as StoreError).message).toMatch(/No AWS credentials were found/);
+        expect((error as StoreError).hint).toMatch(
+          /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE/,
+        );
+        await store.close();
+      } finally {
+        for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+        Object.assign(process.env, saved);
+      }
+    });
+
+    it("retries 503 and 429 answers, honouring Retry-After, without the SDK retrying too", async () => {
+      let failures = 0;
+      const proxy = await startFaultProxy(s3.endpoint, (req) => {
+        if (!req.url?.includes("retried-key") || failures >= 4) return null;
+        failures++;
+        return failures % 2 === 1
+          ? { status: 503, headers: { "retry-after": "1" } }
+          : { status: 429, headers: { "retry-after": "0" } };
       });
-      await store.write("retried-key", bytesSource(Buffer.from("after four failures")));
-      expect(failures).toBe(4);
-      expect(proxy.requests.filter((r) => r.includes("retried-key"))).toHaveLength(5);
-      expect(delays).toHaveLength(4);
-      expect(delays[0]).toBeGreaterThanOrEqual(1000);
-      expect(delays[2]).toBeGreaterThanOrEqual(1000);
-      expect((await readAll((await store.read("retried-key")) as Readable)).toString()).toBe(
-        "after four failures",
-      );
-      await store.close();
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("does not retry a refusal", async () => {
-    const proxy = await startFaultProxy(s3.endpoint, (req) =>
-      req.url?.includes("denied-key")
-        ? {
-            status: 403,
-            body: `<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no</Message></Error>`,
-          }
-        : null,
-    );
-    try {
-      const store = open({ env: { ...s3StoreEnv(s3), AWS_ENDPOINT_URL_S3: proxy.url } });
-      const error = await store.read("denied-key").then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(error).toMatchObject({ code: "E_STORE_AUTH", status: 403 });
-      expect((error as StoreError).message).toMatch(/Access denied/);
-      expect(proxy.requests.filter((r) => r.includes("denied-key"))).toHaveLength(1);
-      await store.close();
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("uploads above the threshold in parts from a stream, re-reading the source when a part is retried", async () => {
-    let failed = false;
-    const proxy = await startFaultProxy(s3.endpoint, (req) => {
-      if (failed || req.method !== "PUT" || !req.url?.includes("partNumber=2")) return null;
-      failed = true;
-      return { status: 500, body: `<?xml version="1.0"?><Error><Code>InternalError</Code></Error>` };
+      const delays: number[] = [];
+      try {
+        const store = open({
+          env: { ...s3StoreEnv(s3, transport), AWS_ENDPOINT_URL_S3: proxy.url },
+          retry: { ...FAST_RETRY, maxAttempts: 5 },
+          onRetry: (event) => delays.push(event.delayMs),
+        });
+        await store.write("retried-key", bytesSource(Buffer.from("after four failures")));
+        expect(failures).toBe(4);
+        expect(proxy.requests.filter((r) => r.includes("retried-key"))).toHaveLength(5);
+        expect(delays).toHaveLength(4);
+        expect(delays[0]).toBeGreaterThanOrEqual(1000);
+        expect(delays[2]).toBeGreaterThanOrEqual(1000);
+        expect((await readAll((await store.read("retried-key")) as Readable)).toString()).toBe(
+          "after four failures",
+        );
+        await store.close();
+      } finally {
+        await proxy.close();
+      }
     });
-    try {
-      const store = open({
-        env: { ...s3StoreEnv(s3), AWS_ENDPOINT_URL_S3: proxy.url },
-        multipartThreshold: 6 * MiB,
-        partSize: 5 * MiB,
+
+    it("does not retry a refusal", async () => {
+      const proxy = await startFaultProxy(s3.endpoint, (req) =>
+        req.url?.includes("denied-key")
+          ? {
+              status: 403,
+              body: `<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no</Message></Error>`,
+            }
+          : null,
+      );
+      try {
+        const store = open({ env: { ...s3StoreEnv(s3, transport), AWS_ENDPOINT_URL_S3: proxy.url } });
+        const error = await store.read("denied-key").then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ code: "E_STORE_AUTH", status: 403 });
+        expect((error as StoreError).message).toMatch(/Access denied/);
+        expect(proxy.requests.filter((r) => r.includes("denied-key"))).toHaveLength(1);
+        await store.close();
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it("uploads above the threshold in parts from a stream, re-reading the source when a part is retried", async () => {
+      let failed = false;
+      const proxy = await startFaultProxy(s3.endpoint, (req) => {
+        if (failed || req.method !== "PUT" || !req.url?.includes("partNumber=2")) return null;
+        failed = true;
+        return { status: 500, body: `<?xml version="1.0"?><Error><Code>InternalError</Code></Error>` };
       });
-      const size = 13 * MiB + 5;
-      const source = deterministicSource(size, "multipart");
-      let progressed = 0;
-      const written = await store.write("mpu/stream.bin", source, {
-        onProgress: (p) => (progressed += p.bytes),
-      });
-      expect(failed).toBe(true);
-      expect(progressed).toBe(size);
-      expect(written.object).toMatchObject({ key: "mpu/stream.bin", size });
-      expect(written.object.etag).toMatch(/-3$/);
-      expect(written.object.md5).toBeUndefined();
-      const expected = createHash("sha256")
-        .update(await readAll(source.open()))
-        .digest("hex");
-      const body = await readAll((await store.read("mpu/stream.bin")) as Readable);
-      expect(createHash("sha256").update(body).digest("hex")).toBe(expected);
-      await store.close();
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("uploads a file above the threshold in parallel ranged parts", async () => {
-    const file = path.join(scratch, "parts.bin");
-    const bytes = await readAll(deterministicSource(17 * MiB, "file-parts").open());
-    await writeFile(file, bytes);
-    const store = open({ multipartThreshold: 6 * MiB, partSize: 5 * MiB });
-    const written = await store.write("mpu/file.bin", {
-      size: bytes.length,
-      filePath: file,
-      open: () => {
-        throw new Error("a file source is read by ranges, not opened whole");
-      },
+      try {
+        const store = open({
+          env: { ...s3StoreEnv(s3, transport), AWS_ENDPOINT_URL_S3: proxy.url },
+          multipartThreshold: 6 * MiB,
+          partSize: 5 * MiB,
+        });
+        const size = 13 * MiB + 5;
+        const source = deterministicSource(size, "multipart");
+        let progressed = 0;
+        const written = await store.write("mpu/stream.bin", source, {
+          onProgress: (p) => (progressed += p.bytes),
+        });
+        expect(failed).toBe(true);
+        expect(progressed).toBe(size);
+        expect(written.object).toMatchObject({ key: "mpu/stream.bin", size });
+        expect(written.object.etag).toMatch(/-3$/);
+        expect(written.object.md5).toBeUndefined();
+        const expected = createHash("sha256")
+          .update(await readAll(source.open()))
+          .digest("hex");
+        const body = await readAll((await store.read("mpu/stream.bin")) as Readable);
+        expect(createHash("sha256").update(body).digest("hex")).toBe(expected);
+        await store.close();
+      } finally {
+        await proxy.close();
+      }
     });
-    expect(written.object.etag).toMatch(/-4$/);
-    expect((await readAll((await store.read("mpu/file.bin")) as Readable)).equals(bytes)).toBe(true);
-    await store.close();
-  });
 
-  it("aborts a cancelled multipart upload and leaves no object or parts", async () => {
-    const store = open({ multipartThreshold: 6 * MiB, partSize: 5 * MiB });
-    const controller = new AbortController();
-    const source = deterministicSource(20 * MiB, "mpu-abort");
-    const error = await store
-      .write("mpu/aborted.bin", source, {
-        signal: controller.signal,
-        onProgress: () => {
-          controller.abort();
-        },
-      })
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
-    expect(isAbortError(error)).toBe(true);
-    expect(await store.stat("mpu/aborted.bin")).toBeNull();
-    const sdk = await import("@aws-sdk/client-s3");
-    const client = new sdk.S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: s3,
-    });
-    const uploads = await client.send(new sdk.ListMultipartUploadsCommand({ Bucket: bucket.bucket }));
-    client.destroy();
-    expect((uploads.Uploads ?? []).filter((u) => u.Key === "unit/mpu/aborted.bin")).toEqual([]);
-    await store.close();
-  });
-
-  it("keeps an existing multipart-size key under ifAbsent without uploading", async () => {
-    const store = open({ multipartThreshold: 6 * MiB, partSize: 5 * MiB });
-    await store.write("mpu/kept.bin", bytesSource(Buffer.from("original")));
-    const result = await store.write(
-      "mpu/kept.bin",
-      {
-        size: 8 * MiB,
+    it("uploads a file above the threshold in parallel ranged parts", async () => {
+      const file = path.join(scratch, "parts.bin");
+      const bytes = await readAll(deterministicSource(17 * MiB, "file-parts").open());
+      await writeFile(file, bytes);
+      const store = open({ multipartThreshold: 6 * MiB, partSize: 5 * MiB });
+      const written = await store.write("mpu/file.bin", {
+        size: bytes.length,
+        filePath: file,
         open: () => {
-          throw new Error("opened although the key exists");
+          throw new Error("a file source is read by ranges, not opened whole");
         },
-      },
-      { ifAbsent: true },
-    );
-    expect(result).toMatchObject({ created: false, object: { size: 8 } });
-    await store.close();
-  });
-
-  it("lists md5 from single-part ETags and keeps the store prefix out of keys", async () => {
-    const store = open({ prefix: "unit/md5" });
-    await store.write("a.txt", bytesSource(Buffer.from("hello")));
-    const listed = await collect(store.list(""));
-    expect(listed).toMatchObject([
-      { type: "file", key: "a.txt", size: 5, md5: "5d41402abc4b2a76b9719d911017c592" },
-    ]);
-    expect(store.url).toBe(`s3://${bucket.bucket}/unit/md5`);
-    await store.close();
-  });
-
-  it("sends nothing until the first call", async () => {
-    const proxy = await startFaultProxy(s3.endpoint, () => null);
-    try {
-      const store = open({ env: { ...s3StoreEnv(s3), AWS_ENDPOINT_URL_S3: proxy.url } });
+      });
+      expect(written.object.etag).toMatch(/-4$/);
+      expect((await readAll((await store.read("mpu/file.bin")) as Readable)).equals(bytes)).toBe(true);
       await store.close();
-      expect(proxy.requests).toEqual([]);
-    } finally {
-      await proxy.close();
-    }
+    });
+
+    it("aborts a cancelled multipart upload and leaves no object or parts", async () => {
+      const store = open({ multipartThreshold: 6 * MiB, partSize: 5 * MiB });
+      const controller = new AbortController();
+      const source = deterministicSource(20 * MiB, "mpu-abort");
+      const error = await store
+        .write("mpu/aborted.bin", source, {
+          signal: controller.signal,
+          onProgress: () => {
+            controller.abort();
+          },
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(isAbortError(error)).toBe(true);
+      expect(await store.stat("mpu/aborted.bin")).toBeNull();
+      const sdk = await import("@aws-sdk/client-s3");
+      const client = new sdk.S3Client({
+        endpoint: s3.endpoint,
+        region: s3.region,
+        forcePathStyle: true,
+        credentials: s3,
+      });
+      const uploads = await client.send(new sdk.ListMultipartUploadsCommand({ Bucket: bucket.bucket }));
+      client.destroy();
+      expect((uploads.Uploads ?? []).filter((u) => u.Key === "unit/mpu/aborted.bin")).toEqual([]);
+      await store.close();
+    });
+
+    it("keeps an existing multipart-size key under ifAbsent without uploading", async () => {
+      const store = open({ multipartThreshold: 6 * MiB, partSize: 5 * MiB });
+      await store.write("mpu/kept.bin", bytesSource(Buffer.from("original")));
+      const result = await store.write(
+        "mpu/kept.bin",
+        {
+          size: 8 * MiB,
+          open: () => {
+            throw new Error("opened although the key exists");
+          },
+        },
+        { ifAbsent: true },
+      );
+      expect(result).toMatchObject({ created: false, object: { size: 8 } });
+      await store.close();
+    });
+
+    it("lists md5 from single-part ETags and keeps the store prefix out of keys", async () => {
+      const store = open({ prefix: "unit/md5" });
+      await store.write("a.txt", bytesSource(Buffer.from("hello")));
+      const listed = await collect(store.list(""));
+      expect(listed).toMatchObject([
+        { type: "file", key: "a.txt", size: 5, md5: "5d41402abc4b2a76b9719d911017c592" },
+      ]);
+      expect(store.url).toBe(`s3://${bucket.bucket}/unit/md5`);
+      await store.close();
+    });
+
+    it(`sends through the ${transport} transport`, () => {
+      expect(s3TransportKind({ bucket: bucket.bucket, env: s3StoreEnv(s3, transport) })).toBe(transport);
+    });
+
+    it("sends nothing until the first call", async () => {
+      const proxy = await startFaultProxy(s3.endpoint, () => null);
+      try {
+        const store = open({ env: { ...s3StoreEnv(s3, transport), AWS_ENDPOINT_URL_S3: proxy.url } });
+        await store.close();
+        expect(proxy.requests).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
   });
-});

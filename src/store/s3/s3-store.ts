@@ -1,19 +1,17 @@
 /**
- * A store in an S3-compatible bucket (AWS S3, Ceph RGW, MinIO, R2, Hugging Face's S3 gateway)
- * through `@aws-sdk/client-s3`, which is imported on first use only: opening a store costs
- * nothing until a request is made.
+ * A store in an S3-compatible bucket (AWS S3, Ceph RGW, MinIO, R2, Hugging Face's S3 gateway).
+ * The requests go through one transport chosen once per store (s3-settings.ts): the AWS SDK's,
+ * or the fast one for custom endpoints with static keys; both share one socket pool. Here, once
+ * for both: keys under the store's prefix, retries, error wording, conditional creates,
+ * multipart uploads and progress. Opening a store sends nothing and loads no SDK.
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
  */
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { createRequire } from "node:module";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
-import type * as S3Sdk from "@aws-sdk/client-s3";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type * as HttpHandlerModule from "@smithy/node-http-handler";
 import { isAbortError, StoreError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { mapLimit } from "../store-ops.ts";
@@ -32,8 +30,9 @@ import type {
   WriteResult,
   WriteSource,
 } from "../store.ts";
-import type { ListObjectsPage } from "./list-objects-xml.ts";
-import { classifyS3Error, isNoSuchBucket, isS3NotFound, mapS3Error, s3ErrorName } from "./s3-error.ts";
+import { classifyS3Error, mapS3Error, s3ErrorName } from "./s3-error.ts";
+import { resolveS3Settings, type S3Settings, type S3TransportChoice } from "./s3-settings.ts";
+import { MAX_DELETE_BATCH, type S3Transport } from "./s3-transport.ts";
 
 export interface S3StoreOptions {
   /** Bucket name. */
@@ -42,19 +41,25 @@ export interface S3StoreOptions {
   prefix?: string;
   /**
    * Where AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE
-   * and static credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) are read.
-   * Without static credentials the SDK's standard provider chain runs. @default process.env
+   * static credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and
+   * NEFF_CACHE_S3_TRANSPORT are read. Without static credentials the SDK's standard provider
+   * chain runs (it reads process.env and the AWS files itself). @default process.env
    */
   env?: Readonly<Record<string, string | undefined>>;
-  /** A ready client; the store then leaves endpoint, credentials and transport to it. */
+  /** A ready client; the store then leaves endpoint, credentials and sockets to it. */
   client?: S3Client;
+  /**
+   * Which transport sends the requests; beats NEFF_CACHE_S3_TRANSPORT. `auto`: the fast one on
+   * a custom endpoint with static keys, the SDK's otherwise. @default "auto"
+   */
+  transport?: S3TransportChoice;
   /** Endpoint URL; beats the environment. */
   endpoint?: string;
-  /** Largest number of open sockets to the endpoint. @default 32 */
+  /** Largest number of open sockets to the endpoint. @default S3_DEFAULTS.maxSockets */
   maxSockets?: number;
-  /** A request that moves no byte for this long fails (and is retried). @default 30_000 */
+  /** A request that moves no byte for this long fails (and is retried). @default S3_DEFAULTS.idleTimeoutMs */
   idleTimeoutMs?: number;
-  /** Time allowed to open a connection. @default 10_000 */
+  /** Time allowed to open a connection. @default S3_DEFAULTS.connectTimeoutMs */
   connectTimeoutMs?: number;
   /** Retry policy for every request. */
   retry?: Partial<RetryPolicy>;
@@ -79,8 +84,6 @@ export const MULTIPART_THRESHOLD = 1024 * 1024 * 1024;
 export const PART_SIZE = 64 * 1024 * 1024;
 /** Parts in flight when the source is a file (ranged reads); a stream source goes one part at a time. */
 const PART_CONCURRENCY = 4;
-/** DeleteObjects takes at most 1,000 keys. */
-const MAX_DELETE_BATCH = 1000;
 /** Above this size, an `ifAbsent` write asks HEAD first rather than send the bytes for a likely 412. */
 const PRECHECK_ABOVE = 1024 * 1024;
 
@@ -95,37 +98,39 @@ const CAPABILITIES: StoreCapabilities = {
   listedHashes: ["md5", "etag"],
 };
 
-interface S3Runtime {
-  sdk: typeof S3Sdk;
-  client: S3Client;
-}
-
 /** Opens an S3 store. No SDK is loaded and no request is sent until the first call. */
 export function createS3Store(options: S3StoreOptions): Store {
   const env = options.env ?? process.env;
-  const bucket = options.bucket;
+  const settings = resolveS3Settings(
+    {
+      bucket: options.bucket,
+      endpoint: options.endpoint,
+      transport: options.transport,
+      maxSockets: options.maxSockets,
+      idleTimeoutMs: options.idleTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      hasClient: options.client !== undefined,
+    },
+    env,
+  );
+  const { bucket, endpoint } = settings;
   const rootPrefix = options.prefix ?? "";
   if (rootPrefix !== "") assertStoreKey(rootPrefix);
-  // An empty variable means "not set", as it does for the AWS CLI.
-  const endpoint = options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const threshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
   const partSize = options.partSize ?? PART_SIZE;
   const url = `s3://${bucket}${rootPrefix === "" ? "" : `/${rootPrefix}`}`;
 
-  let runtimePromise: Promise<S3Runtime> | undefined;
-  let ownedClient: S3Client | undefined;
-  const runtime = (): Promise<S3Runtime> => {
-    runtimePromise ??= loadRuntime(options, env, endpoint).then(
-      (rt) => {
-        if (options.client === undefined) ownedClient = rt.client;
-        return rt;
-      },
+  // One socket pool and one transport, made on the first request.
+  let pool: HttpAgent | HttpsAgent | undefined;
+  let transportPromise: Promise<S3Transport> | undefined;
+  const transport = (): Promise<S3Transport> => {
+    transportPromise ??= openTransport(settings, options.client, (agent) => (pool = agent)).catch(
       (error: unknown) => {
-        runtimePromise = undefined;
+        transportPromise = undefined;
         throw error;
       },
     );
-    return runtimePromise;
+    return transportPromise;
   };
 
   const fullKey = (key: string): string => joinKey(rootPrefix, key);
@@ -134,76 +139,15 @@ export function createS3Store(options: S3StoreOptions): Store {
     return full.startsWith(`${rootPrefix}/`) ? full.slice(rootPrefix.length + 1) : null;
   };
 
-  // Listings on custom endpoints with static keys skip the SDK (see lite-list.ts).
-  const liteCredentials =
-    options.client === undefined &&
-    endpoint !== undefined &&
-    !isAwsEndpoint(endpoint) &&
-    env.AWS_ACCESS_KEY_ID &&
-    env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : undefined;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1";
-  const liteTimeoutMs = options.idleTimeoutMs ?? 30_000;
-  let liteAgent: HttpAgent | HttpsAgent | undefined;
-  const liteAgentFor = async (target: string): Promise<HttpAgent | HttpsAgent> => {
-    const http = target.startsWith("https:") ? await import("node:https") : await import("node:http");
-    liteAgent ??= new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
-    return liteAgent;
-  };
-  const listPage = async (
-    input: {
-      Prefix: string | undefined;
-      Delimiter: string | undefined;
-      ContinuationToken: string | undefined;
-    },
-    signal: AbortSignal | undefined,
-    prefix: string,
-  ): Promise<ListObjectsPage> => {
-    if (liteCredentials === undefined || endpoint === undefined) {
-      return call("list", prefix || undefined, signal, ({ sdk, client }) =>
-        client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, ...input }), { abortSignal: signal }),
-      ) as Promise<ListObjectsPage>;
-    }
-    const { liteListPage } = await import("./lite-list.ts");
-    const agent = await liteAgentFor(endpoint);
-    return retrying("list", prefix || undefined, signal, () =>
-      liteListPage({
-        endpoint,
-        region,
-        credentials: liteCredentials,
-        bucket,
-        prefix: input.Prefix,
-        delimiter: input.Delimiter,
-        continuationToken: input.ContinuationToken,
-        agent,
-        timeoutMs: liteTimeoutMs,
-        signal,
-      }),
-    );
-  };
-
-  /** Runs one request through the SDK with retries; failures come out mapped to our errors. */
-  const call = <T>(
-    action: string,
-    key: string | undefined,
-    signal: AbortSignal | undefined,
-    fn: (rt: S3Runtime, attempt: number) => Promise<T>,
-  ): Promise<T> => retrying(action, key, signal, async (attempt) => fn(await runtime(), attempt));
-
   /** Runs one request with retries; failures come out mapped to our errors. */
-  const retrying = async <T>(
+  const call = async <T>(
     action: string,
     key: string | undefined,
     signal: AbortSignal | undefined,
-    fn: (attempt: number) => Promise<T>,
+    fn: (t: S3Transport, attempt: number) => Promise<T>,
   ): Promise<T> => {
     try {
-      return await withRetry(fn, {
+      return await withRetry(async (attempt) => fn(await transport(), attempt), {
         signal,
         policy: options.retry,
         classify: (error) =>
@@ -221,17 +165,8 @@ export function createS3Store(options: S3StoreOptions): Store {
   };
 
   const head = async (key: string, signal?: AbortSignal): Promise<StoreObject | null> => {
-    try {
-      const out = await call("stat", key, signal, ({ sdk, client }) =>
-        client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }), {
-          abortSignal: signal,
-        }),
-      );
-      return toObject(key, out.ContentLength ?? 0, out.ETag, out.LastModified);
-    } catch (error) {
-      if (isNotFoundStoreError(error)) return null;
-      throw error;
-    }
+    const out = await call("stat", key, signal, (t) => t.head(fullKey(key), signal));
+    return out === null ? null : toObject(key, out.size, out.etag, out.lastModified);
   };
 
   const putSingle = async (
@@ -241,64 +176,19 @@ export function createS3Store(options: S3StoreOptions): Store {
   ): Promise<WriteResult> => {
     const { signal, ifAbsent = false } = writeOptions;
     const progress = progressReporter(writeOptions.onProgress);
+    const inMemory = source.bytes;
     try {
-      if (liteCredentials !== undefined && endpoint !== undefined) {
-        const [{ litePutObject }, agent] = await Promise.all([
-          import("./lite-list.ts"),
-          liteAgentFor(endpoint),
-        ]);
-        const inMemory = source.bytes;
-        const out = await retrying("write", key, signal, async () => {
-          if (inMemory !== undefined) {
-            const written = await litePutObject({
-              endpoint,
-              region,
-              credentials: liteCredentials,
-              bucket,
-              key: fullKey(key),
-              body: inMemory,
-              size: inMemory.length,
-              ifAbsent,
-              agent,
-              timeoutMs: liteTimeoutMs,
-              signal,
-            });
-            writeOptions.onProgress?.({ bytes: inMemory.length });
-            return written;
-          }
-          return sendWithBody(progress.wrap(source.open()), (body) =>
-            litePutObject({
-              endpoint,
-              region,
-              credentials: liteCredentials,
-              bucket,
-              key: fullKey(key),
-              body,
-              size: source.size,
-              ifAbsent,
-              agent,
-              timeoutMs: liteTimeoutMs,
-              signal,
-            }),
-          );
-        });
-        return { object: toObject(key, source.size, out.etag), created: true };
-      }
-      const out = await call("write", key, signal, ({ sdk, client }) =>
-        sendWithBody(progress.wrap(source.open()), (Body) =>
-          client.send(
-            new sdk.PutObjectCommand({
-              Bucket: bucket,
-              Key: fullKey(key),
-              Body,
-              ContentLength: source.size,
-              ...(ifAbsent ? { IfNoneMatch: "*" } : {}),
-            }),
-            { abortSignal: signal },
-          ),
-        ),
-      );
-      return { object: toObject(key, source.size, out.ETag), created: true };
+      const out = await call("write", key, signal, async (t) => {
+        const put = (body: Readable | Uint8Array) =>
+          t.put({ key: fullKey(key), body, size: source.size, ifAbsent }, signal);
+        if (inMemory === undefined) return sendWithBody(progress.wrap(source.open()), put);
+        // Bytes in memory go with the headers in one write (the fast transport) and are
+        // reported once sent.
+        const written = await put(inMemory);
+        progress.report(0, inMemory.length);
+        return written;
+      });
+      return { object: toObject(key, source.size, out.etag), created: true };
     } catch (error) {
       // 412: the key exists. (Should a first attempt land but its answer be lost, the retry gets
       // 412 for our own bytes and reports created: false; the object is still whole and correct.)
@@ -318,20 +208,12 @@ export function createS3Store(options: S3StoreOptions): Store {
     const { signal, ifAbsent = false } = writeOptions;
     const progress = progressReporter(writeOptions.onProgress);
     const Key = fullKey(key);
-    const { UploadId } = await call("start an upload of", key, signal, ({ sdk, client }) =>
-      client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key }), { abortSignal: signal }),
-    );
-    if (UploadId === undefined) {
-      throw new StoreError(`The server started no upload for ${url}/${key}.`, {
-        store: "s3",
-        retryable: true,
-      });
-    }
+    const { uploadId } = await call("start an upload of", key, signal, (t) => t.createMultipart(Key, signal));
     const abortUpload = async (): Promise<void> => {
       // Without the caller's (possibly aborted) signal: the upload's parts must not linger.
-      await call("abort the upload of", key, undefined, ({ sdk, client }) =>
-        client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId })),
-      ).catch(() => undefined);
+      await call("abort the upload of", key, undefined, (t) => t.abortMultipart(Key, uploadId)).catch(
+        () => undefined,
+      );
     };
     try {
       const count = Math.max(1, Math.ceil(source.size / partSize));
@@ -345,44 +227,28 @@ export function createS3Store(options: S3StoreOptions): Store {
         ranges,
         reader === undefined ? PART_CONCURRENCY : 1,
         async (range) => {
-          const out = await call("upload a part of", key, signal, ({ sdk, client }) => {
+          const out = await call("upload a part of", key, signal, (t) => {
             const body =
               reader?.take(range.offset, range.length) ??
               createReadStream(source.filePath as string, {
                 start: range.offset,
                 end: range.offset + range.length - 1,
               });
-            return sendWithBody(progress.wrap(body, range.offset), (Body) =>
-              client.send(
-                new sdk.UploadPartCommand({
-                  Bucket: bucket,
-                  Key,
-                  UploadId,
-                  PartNumber: range.number,
-                  Body,
-                  ContentLength: range.length,
-                }),
-                { abortSignal: signal },
+            return sendWithBody(progress.wrap(body, range.offset), (partBody) =>
+              t.uploadPart(
+                { key: Key, uploadId, partNumber: range.number, body: partBody, size: range.length },
+                signal,
               ),
             );
           });
-          return { PartNumber: range.number, ETag: out.ETag };
+          return { partNumber: range.number, etag: out.etag };
         },
         signal,
       );
       reader?.close();
       try {
-        await call("complete the upload of", key, signal, ({ sdk, client }) =>
-          client.send(
-            new sdk.CompleteMultipartUploadCommand({
-              Bucket: bucket,
-              Key,
-              UploadId,
-              MultipartUpload: { Parts: parts },
-              ...(ifAbsent ? { IfNoneMatch: "*" } : {}),
-            }),
-            { abortSignal: signal },
-          ),
+        await call("complete the upload of", key, signal, (t) =>
+          t.completeMultipart(Key, uploadId, parts, ifAbsent, signal),
         );
       } catch (error) {
         if (ifAbsent && error instanceof StoreError && error.status === 412) {
@@ -417,27 +283,26 @@ export function createS3Store(options: S3StoreOptions): Store {
       const recursive = listOptions.recursive ?? true;
       const signal = listOptions.signal;
       const base = joinKey(rootPrefix, prefix);
-      const Prefix = base === "" ? undefined : `${base}/`;
-      let ContinuationToken: string | undefined;
+      const input = {
+        prefix: base === "" ? undefined : `${base}/`,
+        delimiter: recursive ? undefined : "/",
+        continuationToken: undefined as string | undefined,
+      };
       do {
-        const page = await listPage(
-          { Prefix, Delimiter: recursive ? undefined : "/", ContinuationToken },
-          signal,
-          prefix,
-        );
-        for (const common of page.CommonPrefixes ?? []) {
-          const key = relKey((common.Prefix ?? "").replace(/\/$/, ""));
+        const page = await call("list", prefix || undefined, signal, (t) => t.listPage(input, signal));
+        for (const common of page.prefixes) {
+          const key = relKey(common.replace(/\/$/, ""));
           if (key !== null && storeKeyProblem(key) === null) yield { type: "dir", key };
         }
-        for (const object of page.Contents ?? []) {
-          const key = object.Key === undefined ? null : relKey(object.Key);
+        for (const object of page.objects) {
+          const key = relKey(object.key);
           // Folder markers ("a/") and keys no store key can name are not objects of this store.
           if (key === null || storeKeyProblem(key) !== null) continue;
-          yield { type: "file", ...toObject(key, object.Size ?? 0, object.ETag, object.LastModified) };
+          yield { type: "file", ...toObject(key, object.size, object.etag, object.lastModified) };
         }
         // Bailing out on a missing token would silently return a partial listing.
-        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-        if (page.IsTruncated && ContinuationToken === undefined) {
+        input.continuationToken = page.isTruncated ? page.nextToken : undefined;
+        if (page.isTruncated && input.continuationToken === undefined) {
           throw new StoreError(
             `The listing of ${url}/${prefix} was cut short without a continuation token.`,
             {
@@ -446,7 +311,7 @@ export function createS3Store(options: S3StoreOptions): Store {
             },
           );
         }
-      } while (ContinuationToken !== undefined);
+      } while (input.continuationToken !== undefined);
     },
 
     async stat(key: string, callOptions: CallOptions = {}): Promise<StoreObject | null> {
@@ -460,46 +325,10 @@ export function createS3Store(options: S3StoreOptions): Store {
       if (range !== undefined && range.length === 0) {
         return (await head(key, signal)) === null ? null : Readable.from([]);
       }
-      try {
-        if (liteCredentials !== undefined && endpoint !== undefined) {
-          // Downloads skip the SDK too: its per-request CPU is what small files are bound by.
-          const [{ liteGetObject }, agent] = await Promise.all([
-            import("./lite-list.ts"),
-            liteAgentFor(endpoint),
-          ]);
-          const body = await retrying("read", key, signal, () =>
-            liteGetObject({
-              endpoint,
-              region,
-              credentials: liteCredentials,
-              bucket,
-              key: fullKey(key),
-              range,
-              agent,
-              timeoutMs: liteTimeoutMs,
-              signal,
-            }),
-          );
-          return signal === undefined ? body : addAbortSignal(signal, body);
-        }
-        const out = await call("read", key, signal, ({ sdk, client }) =>
-          client.send(
-            new sdk.GetObjectCommand({
-              Bucket: bucket,
-              Key: fullKey(key),
-              Range: range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined,
-            }),
-            { abortSignal: signal },
-          ),
-        );
-        const body = out.Body as Readable | undefined;
-        if (body === undefined) return Readable.from([]);
-        // An abort after the headers must fail the body with an AbortError, not a socket error.
-        return signal === undefined ? body : addAbortSignal(signal, body);
-      } catch (error) {
-        if (isNotFoundStoreError(error)) return null;
-        throw error;
-      }
+      const body = await call("read", key, signal, (t) => t.get(fullKey(key), range, signal));
+      if (body === null) return null;
+      // An abort after the headers must fail the body with an AbortError, not a socket error.
+      return signal === undefined ? body : addAbortSignal(signal, body);
     },
 
     async write(key: string, source: WriteSource, writeOptions: WriteOptions = {}): Promise<WriteResult> {
@@ -518,32 +347,15 @@ export function createS3Store(options: S3StoreOptions): Store {
       assertStoreKey(fromKey);
       assertStoreKey(toKey);
       const { signal } = callOptions;
-      try {
-        await call("copy", fromKey, signal, ({ sdk, client }) =>
-          client.send(
-            new sdk.CopyObjectCommand({
-              Bucket: bucket,
-              Key: fullKey(toKey),
-              CopySource: `${bucket}/${fullKey(fromKey).split("/").map(encodeURIComponent).join("/")}`,
-            }),
-            { abortSignal: signal },
-          ),
-        );
-      } catch (error) {
-        if (isNotFoundStoreError(error)) return null;
-        throw error;
-      }
-      return head(toKey, signal);
+      const copied = await call("copy", fromKey, signal, (t) =>
+        t.copy(fullKey(fromKey), fullKey(toKey), signal),
+      );
+      return copied === null ? null : head(toKey, signal);
     },
 
     async delete(key: string, callOptions: CallOptions = {}): Promise<void> {
       assertStoreKey(key);
-      const { signal } = callOptions;
-      await call("delete", key, signal, ({ sdk, client }) =>
-        client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }), {
-          abortSignal: signal,
-        }),
-      );
+      await store.deleteMany?.([key], callOptions);
     },
 
     async deleteMany(keys: readonly string[], callOptions: CallOptions = {}): Promise<void> {
@@ -551,23 +363,20 @@ export function createS3Store(options: S3StoreOptions): Store {
       const { signal } = callOptions;
       for (let start = 0; start < keys.length; start += MAX_DELETE_BATCH) {
         const batch = keys.slice(start, start + MAX_DELETE_BATCH);
-        const out = await call("delete objects in", undefined, signal, ({ sdk, client }) =>
-          client.send(
-            new sdk.DeleteObjectsCommand({
-              Bucket: bucket,
-              Delete: { Objects: batch.map((key) => ({ Key: fullKey(key) })), Quiet: true },
-            }),
-            { abortSignal: signal },
+        const errors = await call("delete objects in", undefined, signal, (t) =>
+          t.deleteMany(
+            batch.map((key) => fullKey(key)),
+            signal,
           ),
         );
-        const failures = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
+        const failures = errors.filter((e) => e.code !== "NoSuchKey");
         if (failures.length > 0) {
           const first = failures[0];
           throw new StoreError(
-            `Could not delete ${failures.length} of ${batch.length} objects in ${url}, e.g. ${first?.Key} (${first?.Code}).`,
+            `Could not delete ${failures.length} of ${batch.length} objects in ${url}, e.g. ${first?.key} (${first?.code}).`,
             {
               store: "s3",
-              retryable: failures.every((e) => e.Code === "InternalError" || e.Code === "SlowDown"),
+              retryable: failures.every((e) => e.code === "InternalError" || e.code === "SlowDown"),
             },
           );
         }
@@ -576,38 +385,16 @@ export function createS3Store(options: S3StoreOptions): Store {
 
     async exists(callOptions: CallOptions = {}): Promise<boolean> {
       const { signal } = callOptions;
-      try {
-        await call("open", undefined, signal, ({ sdk, client }) =>
-          client.send(new sdk.HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal }),
-        );
-        return true;
-      } catch (error) {
-        if (isNotFoundStoreError(error)) return false;
-        throw error;
-      }
+      return call("open", undefined, signal, (t) => t.headBucket(signal));
     },
 
     async create(createOptions: CreateOptions = {}): Promise<{ created: boolean }> {
       const { signal } = createOptions;
       if (await store.exists({ signal })) return { created: false };
-      const region = await (await runtime()).client.config.region();
+      // Outside us-east-1, AWS wants the region named; other servers ignore it.
+      const constraint = settings.onAws && settings.region !== "us-east-1" ? settings.region : undefined;
       try {
-        await call("create", undefined, signal, ({ sdk, client }) =>
-          client.send(
-            new sdk.CreateBucketCommand({
-              Bucket: bucket,
-              // Outside us-east-1, AWS wants the region named; other servers ignore it.
-              ...(endpoint === undefined && region !== "us-east-1"
-                ? {
-                    CreateBucketConfiguration: {
-                      LocationConstraint: region as S3Sdk.BucketLocationConstraint,
-                    },
-                  }
-                : {}),
-            }),
-            { abortSignal: signal },
-          ),
-        );
+        await call("create", undefined, signal, (t) => t.createBucket(constraint, signal));
         return { created: true };
       } catch (error) {
         const name = error instanceof StoreError ? s3ErrorName(error.cause) : "";
@@ -626,95 +413,51 @@ export function createS3Store(options: S3StoreOptions): Store {
     },
 
     async close(): Promise<void> {
-      liteAgent?.destroy();
-      liteAgent = undefined;
-      ownedClient?.destroy();
-      ownedClient = undefined;
-      runtimePromise = undefined;
+      const opened = transportPromise;
+      transportPromise = undefined;
+      (await opened?.catch(() => undefined))?.close();
+      pool?.destroy();
+      pool = undefined;
     },
   };
   return store;
 }
 
-// --- internal ---
-
-async function loadRuntime(
-  options: S3StoreOptions,
-  env: Readonly<Record<string, string | undefined>>,
-  endpoint: string | undefined,
-): Promise<S3Runtime> {
-  // require(), not import(): the SDK is CommonJS, and importing it from ESM makes Node scan
-  // every module for named exports (measured: ~115 ms of a 580 ms warm `exec`).
-  const require = createRequire(import.meta.url);
-  const sdk = require("@aws-sdk/client-s3") as typeof S3Sdk;
-  if (options.client !== undefined) return { sdk, client: options.client };
-  const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof HttpHandlerModule;
-  const [http, https] = await Promise.all([import("node:http"), import("node:https")]);
-  const maxSockets = options.maxSockets ?? 32;
-  const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
-  const httpAgent: HttpAgent = new http.Agent(agentOptions);
-  const httpsAgent: HttpsAgent = new https.Agent(agentOptions);
-  const onAws = endpoint === undefined || isAwsEndpoint(endpoint);
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  const client = new sdk.S3Client({
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined } }
-      : env.AWS_PROFILE
-        ? { profile: env.AWS_PROFILE }
-        : {}),
-    // Non-AWS servers (RGW, MinIO, s3.hf.co) want path-style URLs and plain bodies: the default
-    // aws-chunked streaming checksums get 411 from RGW and corrupt objects on some look-alikes.
-    forcePathStyle: !onAws,
-    requestChecksumCalculation: onAws ? "WHEN_SUPPORTED" : "WHEN_REQUIRED",
-    responseChecksumValidation: onAws ? "WHEN_SUPPORTED" : "WHEN_REQUIRED",
-    followRegionRedirects: onAws,
-    // A library does not print: the SDK would otherwise warn on the console about failed streams.
-    logger: SILENT_LOGGER,
-    // withRetry owns retries (and Retry-After); the SDK's own would multiply them.
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({
-      httpAgent,
-      httpsAgent,
-      connectionTimeout: options.connectTimeoutMs ?? 10_000,
-      socketTimeout: options.idleTimeoutMs ?? 30_000,
-    }),
-  });
-  // Swift-like servers reject DeleteObjects without Content-MD5, which SDK v3 stopped sending.
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const request = args.request as { body?: unknown; headers?: Record<string, string> } | undefined;
-      if (
-        context.commandName === "DeleteObjectsCommand" &&
-        typeof request?.body === "string" &&
-        request.headers
-      ) {
-        request.headers["content-md5"] = createHash("md5").update(request.body).digest("base64");
-      }
-      return next(args);
+/** Which transport a store sends through, for tests and debug output ("sdk" or "fast"). */
+export function s3TransportKind(options: S3StoreOptions): S3Settings["transport"] {
+  return resolveS3Settings(
+    {
+      bucket: options.bucket,
+      endpoint: options.endpoint,
+      transport: options.transport,
+      hasClient: options.client !== undefined,
     },
-    { step: "build", name: "neffContentMd5ForDeleteObjects", priority: "low" },
-  );
-  return { sdk, client };
+    options.env ?? process.env,
+  ).transport;
 }
 
-const SILENT_LOGGER = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+// --- internal ---
 
-function isAwsEndpoint(endpoint: string): boolean {
-  try {
-    const host = new URL(endpoint).hostname;
-    return host.endsWith(".amazonaws.com") || host.endsWith(".amazonaws.com.cn");
-  } catch {
-    return false;
+/** Makes the store's socket pool (unless a client brings its own) and its one transport. */
+async function openTransport(
+  settings: S3Settings,
+  client: S3Client | undefined,
+  keepPool: (agent: HttpAgent | HttpsAgent) => void,
+): Promise<S3Transport> {
+  const https = settings.endpoint === undefined || settings.endpoint.startsWith("https:");
+  const { Agent } = https ? await import("node:https") : await import("node:http");
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: settings.maxSockets,
+    maxFreeSockets: settings.maxSockets,
+  });
+  keepPool(agent);
+  if (settings.transport === "fast") {
+    const { createFastTransport } = await import("./fast-transport.ts");
+    return createFastTransport(settings, agent);
   }
+  const { createSdkTransport } = await import("./sdk-transport.ts");
+  return createSdkTransport(settings, agent, client);
 }
 
 function toObject(key: string, size: number, rawEtag: string | undefined, lastModified?: Date): StoreObject {
@@ -727,14 +470,6 @@ function toObject(key: string, size: number, rawEtag: string | undefined, lastMo
     ...(etag !== undefined && /^[0-9a-f]{32}$/i.test(etag) ? { md5: etag.toLowerCase() } : {}),
     ...(lastModified === undefined ? {} : { lastModified }),
   };
-}
-
-/**
- * An object-level "not there". A HEAD has no body to tell a missing bucket from a missing key,
- * so there a 404 reads as "no such object"; a GET or LIST names NoSuchBucket, which stays an error.
- */
-function isNotFoundStoreError(error: unknown): boolean {
-  return error instanceof Error && isS3NotFound(error.cause) && !isNoSuchBucket(error.cause);
 }
 
 function toStoreFailure(
@@ -760,20 +495,26 @@ async function sendWithBody<T>(body: Readable, send: (body: Readable) => Promise
 /** Reports each byte once, even when an attempt is retried and its bytes are sent again. */
 function progressReporter(onProgress: ((progress: TransferProgress) => void) | undefined): {
   wrap: (body: Readable, offset?: number) => Readable;
+  /** The bytes of a body that starts at `offset` have been sent up to `position`. */
+  report: (offset: number, position: number) => void;
 } {
   const reached = new Map<number, number>();
+  const report = (offset: number, position: number): void => {
+    const before = reached.get(offset) ?? 0;
+    if (onProgress !== undefined && position > before) {
+      onProgress({ bytes: position - before });
+      reached.set(offset, position);
+    }
+  };
   return {
+    report,
     wrap: (body, offset = 0) => {
       if (onProgress === undefined) return body;
       let position = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           position += chunk.length;
-          const before = reached.get(offset) ?? 0;
-          if (position > before) {
-            onProgress({ bytes: position - before });
-            reached.set(offset, position);
-          }
+          report(offset, position);
           callback(null, chunk);
         },
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseListObjectsV2, parseS3ErrorXml } from "./list-objects-xml.ts";
+import { parseListObjectsV2, parseS3ErrorXml } from "./s3-xml.ts";
 
 describe("parseListObjectsV2", () => {
   it("reads objects, common prefixes, truncation and the continuation token, decoding entities", () => {
@@ -9,30 +9,25 @@ describe("parseListObjectsV2", () => {
 <Contents><Key>p/&lt;x&gt;</Key><Size>0</Size></Contents>
 <CommonPrefixes><Prefix>p/sub/</Prefix></CommonPrefixes><NextContinuationToken>tok&amp;en==</NextContinuationToken></ListBucketResult>`;
     const page = parseListObjectsV2(xml);
-    expect(page.Contents).toEqual([
+    expect(page.objects).toEqual([
       {
-        Key: "p/a & b+c/%20 é.bin",
-        Size: 1,
-        ETag: '"0cc175b9c0f1b6a831c399e269772661"',
-        LastModified: new Date("2026-11-27T01:02:03.000Z"),
+        key: "p/a & b+c/%20 é.bin",
+        size: 1,
+        etag: '"0cc175b9c0f1b6a831c399e269772661"',
+        lastModified: new Date("2026-11-27T01:02:03.000Z"),
       },
-      { Key: "p/<x>", Size: 0, ETag: undefined, LastModified: undefined },
+      { key: "p/<x>", size: 0, etag: undefined, lastModified: undefined },
     ]);
-    expect(page.CommonPrefixes).toEqual([{ Prefix: "p/sub/" }]);
-    expect(page.IsTruncated).toBe(true);
-    expect(page.NextContinuationToken).toBe("tok&en==");
+    expect(page.prefixes).toEqual(["p/sub/"]);
+    expect(page.isTruncated).toBe(true);
+    expect(page.nextToken).toBe("tok&en==");
   });
 
   it("reads an empty listing", () => {
     const page = parseListObjectsV2(
       "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>",
     );
-    expect(page).toEqual({
-      Contents: [],
-      CommonPrefixes: [],
-      IsTruncated: false,
-      NextContinuationToken: undefined,
-    });
+    expect(page).toEqual({ objects: [], prefixes: [], isTruncated: false, nextToken: undefined });
   });
 
   it("reads an error body", () => {
