@@ -7,6 +7,7 @@ import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { CREATE_COMMAND } from "./create-command.ts";
 import { EXEC_COMMAND } from "./exec-command.ts";
+import { EXPLAIN_COMMAND } from "./explain-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
 import { KEYGEN_COMMAND } from "./keygen-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   SYNC_COMMAND,
   LOOKUP_COMMAND,
   EXEC_COMMAND,
+  EXPLAIN_COMMAND,
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,
