@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+# Everything below runs on the current Node.js LTS from the npm registry, whatever the machine's
+# own Node is; the other supported majors are smoke-tested (test/cli/node-versions.test.ts).
+eval "$(bash scripts/ensure-node.sh --all)"
+echo "== Node.js $(node --version)" >&2
 
 echo "== type check" >&2
 npx tsc -p tsconfig.json --noEmit

@@ -75,7 +75,7 @@ function decodeLz4Frame(src: Uint8Array, rawLength: number): Uint8Array {
     }
     ip += size + (blockChecksum ? 4 : 0);
   }
-  if (contentChecksum) ip += 4;
+  if (contentChecksum && ip + 4 > src.length) throw new ChunkDecodeError("truncated LZ4 content checksum");
   if (op !== rawLength) throw new ChunkDecodeError(`LZ4 output is ${op} bytes, header says ${rawLength}`);
   return out;
 }
