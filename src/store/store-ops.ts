@@ -2,7 +2,7 @@
  * The core's fallbacks for optional store methods: callers use these and never check
  * capabilities themselves.
  */
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type {
@@ -131,4 +131,10 @@ export async function mapLimit<T, R>(
     signal,
   );
   return results;
+}
+
+/** A write source for a small text (UTF-8), held in memory. */
+export function textSource(text: string): WriteSource {
+  const bytes = Buffer.from(text, "utf8");
+  return { size: bytes.length, bytes, open: () => Readable.from([bytes]) };
 }
