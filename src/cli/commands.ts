@@ -8,9 +8,12 @@ import type { CommandSpec } from "./command-spec.ts";
 import { CREATE_COMMAND } from "./create-command.ts";
 import { EXEC_COMMAND } from "./exec-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
+import { KEYGEN_COMMAND } from "./keygen-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
 import { LS_COMMAND } from "./ls-command.ts";
+import { PRUNE_COMMAND } from "./prune-command.ts";
 import { SET_COMMAND } from "./set-command.ts";
+import { SIGN_COMMAND } from "./sign-command.ts";
 import { STATS_COMMAND } from "./stats-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
 import { SYNC_COMMAND } from "./sync-command.ts";
@@ -25,6 +28,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,
+  KEYGEN_COMMAND,
+  SIGN_COMMAND,
   STATS_COMMAND,
+  PRUNE_COMMAND,
   BUCKET_SERVER_COMMAND,
 ];

@@ -20,6 +20,8 @@ export interface CliContext {
    * (`exec` forwards them to its child). Returns the function that removes it.
    */
   trapSignals(handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Asks a yes/no question on the terminal; absent when stdin is not a terminal. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface Logger {

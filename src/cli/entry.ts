@@ -20,6 +20,17 @@ function onProcessSignal(listener: (signal: NodeJS.Signals) => void): () => void
   };
 }
 
+/** A y/N question on stderr, answered on stdin (a terminal). */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
 const code = await runCli({
   argv: process.argv.slice(2),
   env: process.env,
@@ -28,6 +39,7 @@ const code = await runCli({
   stderr: process.stderr,
   interactive: process.stderr.isTTY === true,
   onSignal: onProcessSignal,
+  ...(process.stdin.isTTY === true ? { confirm } : {}),
 });
 // Exit once stdout has drained: a piped `--json` document must arrive whole, and open
 // keep-alive sockets must not hold the process.

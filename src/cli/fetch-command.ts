@@ -12,6 +12,7 @@ import {
   openCliStore,
 } from "./cache-target.ts";
 import { flagOption, integerOption, stringOption } from "./parse-command-line.ts";
+import { TRUST_OPTIONS, cliTrustPolicy } from "./trust-options.ts";
 
 /** `neff-cache fetch MODEL_ID`: bring a model's entries from the store into the local cache. */
 export const FETCH_COMMAND: CommandSpec = {
@@ -30,6 +31,7 @@ export const FETCH_COMMAND: CommandSpec = {
       help: "fetch every entry of the compiler version (the flat area), not one model's",
     },
     concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
+    ...TRUST_OPTIONS,
   },
   async run(input, context) {
     const modelId = input.positionals[0];
@@ -51,6 +53,7 @@ export const FETCH_COMMAND: CommandSpec = {
       import("./render/progress.ts"),
       import("./journal-records.ts"),
     ]);
+    const trust = await cliTrustPolicy(input, context);
     const store = await openCliStore(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "fetch");
     try {
@@ -62,6 +65,7 @@ export const FETCH_COMMAND: CommandSpec = {
         task: stringOption(input, "task"),
         all,
         concurrency: integerOption(input, "concurrency"),
+        trust,
         signal: context.signal,
         onProgress: progress.listener,
       }).catch(partialResult<FetchResult>);

@@ -1,6 +1,7 @@
 import type { CommandSpec } from "./command-spec.ts";
 import { BUCKET_OPTION, OPTIMUM_NEURON_VERSION_OPTION, TASK_OPTION, openCliStore } from "./cache-target.ts";
 import { integerOption, stringOption } from "./parse-command-line.ts";
+import { TRUST_OPTIONS, cliTrustPolicy } from "./trust-options.ts";
 
 /** `neff-cache lookup MODEL_ID`: the export configurations cached for a model. */
 export const LOOKUP_COMMAND: CommandSpec = {
@@ -26,6 +27,7 @@ export const LOOKUP_COMMAND: CommandSpec = {
     "tp-degree": { type: "string", value: "N", help: "only this tensor-parallel degree" },
     dtype: { type: "string", value: "D", help: "only this dtype (bf16, bfloat16, fp16, …)" },
     target: { type: "string", value: "T", help: "only this target or instance type (inf2, trn1, trn2, …)" },
+    ...TRUST_OPTIONS,
   },
   async run(input, context) {
     const [{ lookup }, { renderLookup }] = await Promise.all([
@@ -39,6 +41,7 @@ export const LOOKUP_COMMAND: CommandSpec = {
       dtype: stringOption(input, "dtype"),
       target: stringOption(input, "target"),
     };
+    const trust = await cliTrustPolicy(input, context);
     const store = await openCliStore(input, context);
     try {
       const result = await lookup({
@@ -48,6 +51,7 @@ export const LOOKUP_COMMAND: CommandSpec = {
         compilerVersion: stringOption(input, "compiler-version"),
         optimumNeuronVersion: stringOption(input, "optimum-neuron-version"),
         filter: Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
+        trust,
         signal: context.signal,
       });
       return { data: result, human: () => renderLookup(result) };

@@ -24,6 +24,8 @@ export interface CliIo {
   interactive: boolean;
   /** Process signals arrive through this; tests drive it directly. */
   onSignal?: (listener: (signal: NodeJS.Signals) => void) => () => void;
+  /** Asks the user yes or no; given only when stdin is a terminal. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** Runs one command line and resolves to its exit code. Never throws. */
@@ -66,6 +68,7 @@ export async function runCli(io: CliIo): Promise<number> {
     signal: controller.signal,
     stderr: io.stderr,
     interactive: io.interactive,
+    ...(io.confirm ? { confirm: io.confirm } : {}),
     log,
     trapSignals: (handler) => {
       trap = handler;

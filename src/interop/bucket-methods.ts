@@ -11,7 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { UsageError } from "../errors.ts";
 import { storeKeyProblem } from "../layout/store-key.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
-import { deleteObjects, writeObjects } from "../store/store-ops.ts";
+import { deleteObjects, requireWritten, writeObjects } from "../store/store-ops.ts";
 import type { Store, WriteItem, WriteSource } from "../store/store.ts";
 import type {
   BatchBucketFilesParams,
@@ -95,7 +95,8 @@ export function createBucketMethods(options: BucketMethodsOptions): BucketMethod
       for (const [source, destination] of params.add)
         items.push({ key: destination, source: await writeSource(source) });
       const store = await storeFor(params.bucketId);
-      await writeObjects(store, items, { signal });
+      // The protocol answers for the batch as a whole, like huggingface_hub's batch call.
+      requireWritten(await writeObjects(store, items, { signal }));
       await deleteObjects(store, params.delete, { signal });
       return { added: params.add.length, deleted: params.delete.length };
     },

@@ -2,6 +2,7 @@
  * Names inside a compile-cache entry (`MODULE_…/`): which are the entry's own files, which are
  * markers of a failed or running compile that must never travel, and the MODULE name itself.
  */
+import { parseSignatureName } from "./signature-name.ts";
 
 /** The serialized HLO graph, the compiler's input. */
 export const HLO_FILE = "model.hlo_module.pb";
@@ -30,7 +31,7 @@ export const LOG_FILE = "model.log";
 export const ENTRY_MANIFEST_FILE = "neff-cache.manifest.json";
 
 /** What a file is to the entry that holds it. */
-export type EntryFileRole = "hlo" | "flags" | "neff" | "done" | "manifest" | "extra";
+export type EntryFileRole = "hlo" | "flags" | "neff" | "done" | "manifest" | "signature" | "extra";
 
 /** Longest file name accepted in an entry (a common file-system limit). */
 const MAX_FILE_NAME_LENGTH = 255;
@@ -97,6 +98,7 @@ export function entryFileRole(name: string): EntryFileRole {
     case ENTRY_MANIFEST_FILE:
       return "manifest";
     default:
-      return "extra";
+      // A producer's signature of the manifest; like the manifest, never counted as an entry file.
+      return parseSignatureName(name)?.signed === ENTRY_MANIFEST_FILE ? "signature" : "extra";
   }
 }

@@ -14,6 +14,8 @@ import type { PyJsonObject, PyJsonValue } from "./py-json.ts";
 export const ENTRY_MANIFEST_FORMAT = "neff-cache/entry-manifest";
 /** Current format version; bumped only for changes old readers cannot ignore. */
 export const ENTRY_MANIFEST_VERSION = 1;
+/** Readers refuse a manifest larger than this (a real one lists a handful of files in ~1 KB). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** One file of the entry. */
 export interface ManifestFile {

@@ -7,6 +7,7 @@ import { COMPILER_DIR_PREFIX, EXPORTS_DIR, isExportRecordFileName, versionProble
 import { entryFileProblem, entryFileRole, moduleNameProblem } from "./entry-files.ts";
 import type { EntryFileRole } from "./entry-files.ts";
 import { modelIdProblem, taskProblem } from "./model-id.ts";
+import { parseSignatureName } from "./signature-name.ts";
 import { storeKeyProblem } from "./store-key.ts";
 
 /** A key of the layout, with its parts. */
@@ -35,6 +36,8 @@ export type LayoutKey =
       optimumNeuronVersion: string;
       /** The 8 hex digits of the file name. */
       hash: string;
+      /** Set for a producer's signature of the record (`<hash8>.json.sig-<key id>`): the key id. */
+      signatureKeyId?: string;
     };
 
 /** Why a key was refused. */
@@ -110,10 +113,22 @@ export function parseLayoutKey(key: string): LayoutKeyParseResult {
   const [optimumNeuronVersion = "", file = ""] = tail;
   const onIssue = versionProblem(optimumNeuronVersion);
   if (onIssue !== null) return reject("bad-optimum-neuron-version", `optimum-neuron version: ${onIssue}`);
-  if (!isExportRecordFileName(file)) return reject("bad-record-name", `"${file}" is not <8 hex digits>.json`);
+  const signature = parseSignatureName(file);
+  const recordFile = signature?.signed ?? file;
+  if (!isExportRecordFileName(recordFile)) {
+    return reject("bad-record-name", `"${file}" is not <8 hex digits>.json (or its signature)`);
+  }
   return {
     ok: true,
-    key: { area: "record", compilerVersion, modelId, task, optimumNeuronVersion, hash: file.slice(0, 8) },
+    key: {
+      area: "record",
+      compilerVersion,
+      modelId,
+      task,
+      optimumNeuronVersion,
+      hash: recordFile.slice(0, 8),
+      ...(signature ? { signatureKeyId: signature.keyId } : {}),
+    },
   };
 }
 

@@ -11,9 +11,10 @@ import { PartialFailureError } from "../errors.ts";
 import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
 import type { EntryState } from "../layout/classify-entry.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
-import { ENTRY_MANIFEST_FILE } from "../layout/entry-files.ts";
+import { ENTRY_MANIFEST_FILE, entryFileRole } from "../layout/entry-files.ts";
+import { parseSignatureName } from "../layout/signature-name.ts";
 import type { EntryManifest } from "../layout/entry-manifest.ts";
-import { parseManifest } from "../layout/entry-manifest.ts";
+import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
 import { errorCode } from "../local/error-code.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
@@ -33,6 +34,8 @@ import { groupRemoteEntries } from "../sync/remote-entries.ts";
 import { allowManyListeners } from "../sync/allow-many-listeners.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import { readStoreText } from "../sync/read-store-text.ts";
+import { judgeStoredFile } from "../trust/read-signatures.ts";
+import type { TrustPolicy } from "../trust/signature-file.ts";
 
 /** Files downloaded at once, across entries. Chosen to match rclone's --transfers on the bench. */
 export const DEFAULT_FETCH_CONCURRENCY = 16;
@@ -50,6 +53,11 @@ export interface FetchOptions {
   all?: boolean;
   /** @default DEFAULT_FETCH_CONCURRENCY */
   concurrency?: number;
+  /**
+   * Install only entries whose manifest carries a valid signature by a key this trusts; others
+   * are skipped as `untrusted`, with the reason. Null or absent: every verified entry is usable.
+   */
+  trust?: TrustPolicy | null;
   signal?: AbortSignal;
   onProgress?: TransferListener;
 }
@@ -62,6 +70,8 @@ export interface FetchedEntry {
   replaced: boolean;
   /** Verified against the entry manifest's sha256 (else by size and any store hash). */
   verifiedBy: "manifest" | "md5" | "size";
+  /** With a trust policy: the fingerprint of the trusted key that signed the manifest. */
+  signedBy?: string;
   /** How long the entry took to compile where it was built, when its manifest records it. */
   compileSeconds?: number;
 }
@@ -171,9 +181,6 @@ interface WantedFile {
   md5?: string;
 }
 
-/** Manifests list a handful of files; anything larger is not one of ours. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
-
 /** What one planned entry needs downloaded, once its manifest (if any) is read. */
 interface EntryJob {
   entry: RemoteEntry;
@@ -181,6 +188,7 @@ interface EntryJob {
   wanted: WantedFile[];
   manifestText: string | null;
   verifiedBy: FetchedEntry["verifiedBy"];
+  signedBy?: string;
   /** Created by the first file that starts; shared by the entry's other files. */
   staging: Promise<string> | null;
   remaining: number;
@@ -214,7 +222,11 @@ async function fetchEntries(
       downloads,
       concurrency,
       async ({ entry, localState }) => {
-        const prepared = await planEntry(store, entry, signal);
+        const prepared = await planEntry(store, entry, options.trust ?? null, signal);
+        if ("skip" in prepared) {
+          outcomes.push(prepared);
+          return;
+        }
         if ("error" in prepared) {
           outcomes.push(prepared);
           options.onProgress?.({ type: "entry-failed", module: entry.module, error: prepared.error });
@@ -286,8 +298,11 @@ async function fetchEntries(
 async function planEntry(
   store: Store,
   entry: RemoteEntry,
+  trust: TrustPolicy | null,
   signal: AbortSignal | undefined,
-): Promise<Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy"> | FetchFailure> {
+): Promise<
+  Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "signedBy"> | FetchFailure | { skip: FetchSkip }
+> {
   try {
     const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
     let manifest: EntryManifest | null = null;
@@ -303,10 +318,39 @@ async function planEntry(
       }
       manifest = parsed.manifest;
     }
+    let signedBy: string | undefined;
+    if (trust !== null) {
+      // The manifest lists every byte of the entry: a trusted signature over it, then the
+      // sha256 check of each downloaded file against it, vouch for the whole entry.
+      const verdict =
+        manifestObject && manifestText !== null
+          ? await judgeStoredFile({
+              store,
+              key: manifestObject.key,
+              bytes: manifestText,
+              signatureKeyIds: signatureKeyIds(entry),
+              policy: trust,
+              signal,
+            })
+          : ({
+              trusted: false,
+              reason: "unsigned",
+              detail: "it has no neff-cache manifest to sign",
+            } as const);
+      if (!verdict.trusted) {
+        return {
+          skip: { module: entry.module, reason: "untrusted", detail: `${verdict.reason}: ${verdict.detail}` },
+        };
+      }
+      signedBy = verdict.fingerprint;
+    }
     const wanted: WantedFile[] = manifest
       ? manifest.files.map((file) => ({ name: file.name, size: file.size, sha256: file.sha256 }))
       : [...entry.files.values()]
-          .filter((object) => basename(object.key) !== ENTRY_MANIFEST_FILE)
+          .filter((object) => {
+            const role = entryFileRole(basename(object.key));
+            return role !== "manifest" && role !== "signature";
+          })
           .map((object) => ({
             name: basename(object.key),
             size: object.size,
@@ -331,7 +375,7 @@ async function planEntry(
       : wanted.every((file) => file.md5 !== undefined)
         ? "md5"
         : "size";
-    return { wanted, manifestText, verifiedBy };
+    return { wanted, manifestText, verifiedBy, ...(signedBy !== undefined ? { signedBy } : {}) };
   } catch (error) {
     if (signal?.aborted) throw error;
     return { module: entry.module, error: describe(error) };
@@ -379,6 +423,7 @@ async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOut
     bytes: job.wanted.reduce((sum, file) => sum + file.size, 0),
     replaced: job.replacesLocal || installed === "replaced",
     verifiedBy: job.verifiedBy,
+    ...(job.signedBy !== undefined ? { signedBy: job.signedBy } : {}),
   };
 }
 
@@ -407,6 +452,15 @@ async function readLocalState(versionDir: string, module: string): Promise<Entry
     if (errorCode(error) === "ENOENT") return null;
     throw error;
   }
+}
+
+function signatureKeyIds(entry: RemoteEntry): string[] {
+  const ids: string[] = [];
+  for (const name of entry.files.keys()) {
+    const signature = entryFileRole(name) === "signature" ? parseSignatureName(name) : null;
+    if (signature) ids.push(signature.keyId);
+  }
+  return ids;
 }
 
 function basename(key: string): string {

@@ -4,7 +4,7 @@
  * Without a compiler version, every `neuronxcc-*` version in the store is searched, so lookup
  * works on machines with no Neuron compiler installed.
  */
-import { COMPILER_DIR_PREFIX, exportRecordsPrefix, modelPrefix } from "../layout/cache-layout.ts";
+import { exportRecordsPrefix, modelPrefix } from "../layout/cache-layout.ts";
 import { parseExportRecord } from "../layout/export-record.ts";
 import type { ExportRecordEntry, LookupFilter, RecordSummary } from "../layout/lookup-filter.ts";
 import { filterExportRecords, summarizeRecord } from "../layout/lookup-filter.ts";
@@ -13,6 +13,10 @@ import { parseLayoutKey } from "../layout/parse-layout-key.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store } from "../store/store.ts";
 import { readStoreText } from "../sync/read-store-text.ts";
+import { storeCompilerVersions } from "../sync/store-compiler-versions.ts";
+import { parseSignatureName } from "../layout/signature-name.ts";
+import { judgeStoredFile } from "../trust/read-signatures.ts";
+import type { TrustPolicy, UntrustedReason } from "../trust/signature-file.ts";
 
 /** Records are small JSON documents; anything larger is not one. */
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -27,6 +31,8 @@ export interface LookupOptions {
   /** Only records of this optimum-neuron version; default all. */
   optimumNeuronVersion?: string;
   filter?: LookupFilter;
+  /** Use only records signed by a key this trusts; the others are listed in `untrusted`. */
+  trust?: TrustPolicy | null;
   signal?: AbortSignal;
 }
 
@@ -43,6 +49,8 @@ export interface LookupResult {
   records: LookupRecord[];
   /** Records that could not be read or parsed, with the reason. */
   malformed: Array<{ key: string; reason: string }>;
+  /** With a trust policy: records left out because no trusted key signed them, and why. */
+  untrusted?: Array<{ key: string; reason: UntrustedReason; detail: string }>;
 }
 
 export async function lookup(options: LookupOptions): Promise<LookupResult> {
@@ -76,8 +84,25 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
 
   const records: LookupRecord[] = [];
   const malformed: LookupResult["malformed"] = [];
+  const untrusted: NonNullable<LookupResult["untrusted"]> = [];
+  const trust = options.trust ?? null;
+  // Signatures travel beside their records: key ids by record key.
+  const signatures = new Map<string, string[]>();
+  const recordKeys: string[] = [];
+  for (const key of keys) {
+    const parsedKey = parseLayoutKey(key);
+    const signature = parsedKey.ok && parsedKey.key.area === "record" ? parseSignatureName(key) : null;
+    if (
+      signature &&
+      parsedKey.ok &&
+      parsedKey.key.area === "record" &&
+      parsedKey.key.signatureKeyId !== undefined
+    ) {
+      signatures.set(signature.signed, [...(signatures.get(signature.signed) ?? []), signature.keyId]);
+    } else recordKeys.push(key);
+  }
   await forEachConcurrent(
-    keys,
+    recordKeys,
     16,
     async (key) => {
       const parsedKey = parseLayoutKey(key);
@@ -99,6 +124,20 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
         malformed.push({ key, reason: parsed.reason });
         return;
       }
+      if (trust !== null) {
+        const verdict = await judgeStoredFile({
+          store,
+          key,
+          bytes: text,
+          signatureKeyIds: signatures.get(key) ?? [],
+          policy: trust,
+          signal,
+        });
+        if (!verdict.trusted) {
+          untrusted.push({ key, reason: verdict.reason, detail: verdict.detail });
+          return;
+        }
+      }
       const { compilerVersion, task: recordTask, optimumNeuronVersion, hash } = parsedKey.key;
       records.push({
         key,
@@ -113,26 +152,17 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
     signal,
   );
   malformed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  untrusted.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return {
     store: store.url,
     modelId,
     records: filterExportRecords(records, options.filter ?? {}),
     malformed,
+    ...(trust !== null ? { untrusted } : {}),
   };
 }
 
 // --- internal ---
-
-async function storeCompilerVersions(store: Store, signal?: AbortSignal): Promise<string[]> {
-  const versions: string[] = [];
-  for await (const item of store.list("", { recursive: false, signal })) {
-    const name = item.key.slice(item.key.lastIndexOf("/") + 1);
-    if (item.type === "dir" && name.startsWith(COMPILER_DIR_PREFIX)) {
-      versions.push(name.slice(COMPILER_DIR_PREFIX.length));
-    }
-  }
-  return versions.sort();
-}
 
 async function taskRecordPrefixes(
   store: Store,

@@ -1,11 +1,14 @@
 /**
  * sync: publishes local compile-cache entries to a store. Only success entries travel (never
  * failed, locked, empty or in-progress ones, never lock files or logs). Each file goes to the
- * flat area and, with a model id, to the model's area; the second copy is made inside the store
- * when it can (server-side copy, a deduplicated Xet add, a hard link). Each entry's manifest is
- * written after its files and the export record after every entry, so a reader never mistakes a
- * half-published entry for a complete one. Entries already complete in the store are skipped, so
- * a second run transfers nothing.
+ * flat area and, with a model id, to the model's area.
+ *
+ * Scan and hash the local entries, read what each area holds of them (listing, manifests, the
+ * bytes of files no manifest vouches for), let `planSync` decide, then run its phases: files,
+ * done markers, manifests, and the export record after every entry. Each entry stands alone: one
+ * whose files all landed is completed even when others failed, failed files are sent again with
+ * backoff within the run, and a later run repairs whatever a kill or a fault left behind
+ * without sending again what is right.
  */
 import { createReadStream } from "node:fs";
 import { lstat, readFile } from "node:fs/promises";
@@ -13,6 +16,7 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { PartialFailureError } from "../errors.ts";
 import {
   compilerVersionDir,
@@ -22,7 +26,7 @@ import {
   modelTaskPrefix,
   versionProblem,
 } from "../layout/cache-layout.ts";
-import { DONE_FILE, ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
+import { ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
 import { buildManifest, hashHostName } from "../layout/entry-manifest.ts";
 import type { ManifestFile } from "../layout/entry-manifest.ts";
@@ -32,25 +36,40 @@ import type { PyJsonObject } from "../layout/py-json.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { ScannedEntry } from "../local/scan-cache.ts";
 import { scanCache } from "../local/scan-cache.ts";
-import type { ListItem, Store, WriteItem, WriteSource } from "../store/store.ts";
-import { writeObjects } from "../store/store-ops.ts";
+import { DEFAULT_RETRY_POLICY, isRetryableFailure, retryDelayMs } from "../store/retry.ts";
+import type { ListItem, Store, WriteSource } from "../store/store.ts";
+import { copyObject, settleWrite, writeObjects } from "../store/store-ops.ts";
 import { sha256File } from "../sync/hash-file.ts";
-import type { AreaSelector } from "../sync/remote-entries.ts";
+import type {
+  AreaListing,
+  LocalEntryToPublish,
+  PlannedTransfer,
+  SyncArea,
+  SyncPhase,
+} from "../sync/plan-sync.ts";
+import { planSync } from "../sync/plan-sync.ts";
+import { readRemoteStates } from "../sync/read-remote-states.ts";
+import type { AreaSelector, RemoteEntry } from "../sync/remote-entries.ts";
 import { groupRemoteEntries } from "../sync/remote-entries.ts";
 import { allowManyListeners } from "../sync/allow-many-listeners.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
 
+export type { SyncArea } from "../sync/plan-sync.ts";
+
 /** Files uploaded at once. */
 export const DEFAULT_SYNC_CONCURRENCY = 16;
+/**
+ * Rounds per phase, the first included, for files whose failure is worth retrying. Each store
+ * call already retries a request; a round sends again what still failed after those retries
+ * (a batch operation the Hub refused, a reset body). With 30% of batch operations refused and
+ * the Hub store's own three rounds, a file fails a run with odds of 0.3^12.
+ */
+const PUBLISH_ROUNDS = 4;
 /** Files up to this size are read into memory once when an entry is prepared. */
 const SMALL_FILE_BYTES = 1024 * 1024;
-/** Files at least this large are copied inside the store for the second area rather than sent twice. */
-const COPY_MIN_BYTES = 4 * 1024 * 1024;
 /** Up to this many candidate entries, presence is checked entry by entry; above, by listing the area. */
 const PER_ENTRY_CHECK_LIMIT = 64;
-
-export type SyncArea = "flat" | "model";
 
 export interface SyncOptions {
   store: Store;
@@ -69,6 +88,8 @@ export interface SyncOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: TransferListener;
+  /** Told when each phase starts (tests stop a run there, as a kill would). */
+  onPhase?: (phase: SyncPhase) => void;
   /** Injectable clock for manifests. */
   now?: () => Date;
 }
@@ -77,7 +98,10 @@ export interface PublishedEntry {
   module: string;
   files: number;
   bytes: number;
+  /** Areas the entry was published to or repaired in. */
   areas: SyncArea[];
+  /** Per area, what the store held wrong or lacked ("flat area: not in the store", …). */
+  reasons: string[];
 }
 
 export interface SyncSkip {
@@ -151,125 +175,97 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
       });
   }
 
-  const areas: Array<{ area: SyncArea; selector: AreaSelector }> = [
-    { area: "flat", selector: { area: "flat", compilerVersion } },
-  ];
-  if (modelId !== null && task !== null) {
-    areas.push({ area: "model", selector: { area: "model", compilerVersion, modelId, task } });
-  }
+  const selectors: AreaSelector[] = [{ area: "flat", compilerVersion }];
+  if (modelId !== null && task !== null) selectors.push({ area: "model", compilerVersion, modelId, task });
   const keyOf = (area: SyncArea, module: string, file: string): string =>
     area === "flat"
       ? flatEntryKey({ compilerVersion, module, file })
       : modelEntryKey({ compilerVersion, modelId: modelId ?? "", task: task ?? undefined, module, file });
 
-  // What each area already holds, so that a second run transfers nothing.
-  const missing = new Map<string, SyncArea[]>();
-  for (const { area, selector } of areas) {
-    const present = await completeRemoteEntries(store, selector, candidates, signal);
-    for (const entry of candidates) {
-      if (present.has(entry.name)) continue;
-      const list = missing.get(entry.name) ?? [];
-      list.push(area);
-      missing.set(entry.name, list);
-    }
-  }
-  const toPublish = candidates.filter((entry) => missing.has(entry.name));
-  for (const entry of candidates) {
-    if (!missing.has(entry.name)) {
-      result.skipped.push({ module: entry.name, reason: "present", detail: "already complete in the store" });
-    }
-  }
+  const failures = new Map<string, string>();
+  const fail = (module: string, error: unknown): void => {
+    if (!failures.has(module)) failures.set(module, error instanceof Error ? error.message : String(error));
+  };
+  const prepared = await prepareEntries(candidates, fail, signal);
+  const local = prepared.filter((entry) => !failures.has(entry.module));
 
-  if (toPublish.length > 0) {
-    const failures = new Map<string, string>();
-    const fail = (module: string, error: unknown): void => {
-      if (!failures.has(module)) failures.set(module, error instanceof Error ? error.message : String(error));
-    };
-    const prepared = await prepareEntries(toPublish, fail, signal);
+  if (local.length > 0) {
+    const localByModule = new Map<string, LocalEntryToPublish>(local.map((entry) => [entry.module, entry]));
+    const areas: AreaListing[] = [];
+    for (const selector of selectors) {
+      const remote = await listArea(store, selector, local, signal);
+      const entries = await readRemoteStates({
+        store,
+        compilerVersion,
+        remote,
+        local: localByModule,
+        signal,
+      });
+      areas.push({ area: selector.area, entries });
+    }
+    const plan = planSync({ local, areas, capabilities: store.capabilities });
+    result.skipped.push(...plan.skipped);
     options.onProgress?.({
       type: "plan",
-      entries: prepared.length,
-      files: prepared.reduce((sum, entry) => sum + entry.files.length, 0),
-      bytes: prepared.reduce((sum, entry) => sum + entry.bytes, 0),
+      entries: plan.entries.length,
+      files: plan.phases.reduce((sum, phase) => sum + phase.transfers.length, 0),
+      bytes: plan.bytes,
     });
-    const transfer = (transfers: Transfer[]): Promise<void> =>
-      runTransfers(store, transfers, {
-        concurrency: options.concurrency ?? DEFAULT_SYNC_CONCURRENCY,
-        signal,
-        fail,
-        isFailed: (module) => failures.has(module),
-        onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
-      });
-    const transfersOf = (entry: PreparedEntry, name: string, source: WriteSource): Transfer => {
-      const [first = "flat", ...others] = missing.get(entry.module) ?? [];
-      return {
-        module: entry.module,
-        first: { key: keyOf(first, entry.module, name), source },
-        others: others.map((area) => keyOf(area, entry.module, name)),
-      };
-    };
-    const live = (): PreparedEntry[] => prepared.filter((entry) => !failures.has(entry.module));
 
-    // The done marker makes an entry a success to the compiler and to readers without a
-    // manifest, so it goes after every other file; the manifest goes after the marker.
-    await transfer(
-      live().flatMap((entry) =>
-        entry.files
-          .filter((file) => file.name !== DONE_FILE)
-          .map((file) => transfersOf(entry, file.name, file.source)),
-      ),
-    );
-    await transfer(
-      live().flatMap((entry) =>
-        entry.files
-          .filter((file) => file.name === DONE_FILE)
-          .map((file) => transfersOf(entry, file.name, file.source)),
-      ),
-    );
+    const sourceOf = new Map<string, WriteSource>();
+    for (const entry of local)
+      for (const file of entry.files) sourceOf.set(`${entry.module}/${file.name}`, file.source);
     const now = (options.now ?? (() => new Date()))();
-    await transfer(
-      live().map((entry) =>
-        transfersOf(
-          entry,
-          ENTRY_MANIFEST_FILE,
-          textSource(
-            buildManifest({
-              module: entry.module,
-              compilerVersion,
-              files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
-              producer: {
-                tool: "neff-cache",
-                version: NEFF_CACHE_VERSION,
-                hostHash: hashHostName(hostname()),
-              },
-              createdAt: now,
-            }),
-          ),
-        ),
-      ),
-    );
+    const manifestSource = (module: string): WriteSource => {
+      const entry = localByModule.get(module) as PreparedEntry;
+      return textSource(
+        buildManifest({
+          module,
+          compilerVersion,
+          files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+          producer: { tool: "neff-cache", version: NEFF_CACHE_VERSION, hostHash: hashHostName(hostname()) },
+          createdAt: now,
+        }),
+      );
+    };
+    const context: PhaseContext = {
+      store,
+      keyOf,
+      concurrency: options.concurrency ?? DEFAULT_SYNC_CONCURRENCY,
+      signal,
+      onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
+    };
+    for (const { phase, transfers } of plan.phases) {
+      options.onPhase?.(phase);
+      signal?.throwIfAborted();
+      const live = transfers.filter((transfer) => !failures.has(transfer.module));
+      const sources = live.map((transfer) =>
+        transfer.file === ENTRY_MANIFEST_FILE
+          ? manifestSource(transfer.module)
+          : (sourceOf.get(`${transfer.module}/${transfer.file}`) as WriteSource),
+      );
+      const outcome = await runPhase(live, sources, context);
+      result.bytes += outcome.bytes;
+      for (const [module, error] of outcome.failures) fail(module, error);
+    }
 
-    for (const entry of prepared) {
+    for (const entry of plan.entries) {
       const error = failures.get(entry.module);
-      if (error !== undefined) {
-        result.failed.push({ module: entry.module, error });
-        options.onProgress?.({ type: "entry-failed", module: entry.module, error });
-        continue;
-      }
-      const entryAreas = missing.get(entry.module) ?? [];
+      if (error !== undefined) continue;
+      const { files, bytes } = localByModule.get(entry.module) as PreparedEntry;
       result.published.push({
         module: entry.module,
-        files: entry.files.length,
-        bytes: entry.bytes,
-        areas: entryAreas,
+        files: files.length,
+        bytes,
+        areas: entry.areas,
+        reasons: entry.reasons,
       });
-      for (const file of entry.files) {
-        const sentOnce =
-          store.capabilities.batchWrite || (store.capabilities.serverSideCopy && file.size >= COPY_MIN_BYTES);
-        result.bytes += file.size * (sentOnce ? 1 : entryAreas.length);
-      }
-      options.onProgress?.({ type: "entry-done", module: entry.module, bytes: entry.bytes });
+      options.onProgress?.({ type: "entry-done", module: entry.module, bytes });
     }
+  }
+  for (const [module, error] of failures) {
+    result.failed.push({ module, error });
+    options.onProgress?.({ type: "entry-failed", module, error });
   }
 
   if (options.exportConfig !== undefined && modelId !== null && task !== null) {
@@ -319,8 +315,7 @@ interface PreparedFile extends ManifestFile {
   source: WriteSource;
 }
 
-interface PreparedEntry {
-  module: string;
+interface PreparedEntry extends LocalEntryToPublish {
   files: PreparedFile[];
   bytes: number;
 }
@@ -401,25 +396,23 @@ async function prepareEntries(
 }
 
 /**
- * Entries of `candidates` that `selector`'s area already holds complete: with our manifest, or
- * (published by another tool) a success holding every file the local entry would publish.
+ * What `selector`'s area holds of the local entries. A model's own area is small: one listing.
+ * The flat area holds every model's entries, so a few entries are listed one by one rather than
+ * listing all of it.
  */
-async function completeRemoteEntries(
+async function listArea(
   store: Store,
   selector: AreaSelector,
-  candidates: readonly ScannedEntry[],
+  local: readonly LocalEntryToPublish[],
   signal?: AbortSignal,
-): Promise<Set<string>> {
+): Promise<RemoteEntry[]> {
   const items: ListItem[] = [];
-  if (candidates.length === 0) return new Set();
-  // A model's own area is small: one listing. The flat area holds every model's entries, so
-  // a few candidates are checked one by one rather than by listing all of it.
-  if (selector.area === "flat" && candidates.length <= PER_ENTRY_CHECK_LIMIT) {
+  if (selector.area === "flat" && local.length <= PER_ENTRY_CHECK_LIMIT) {
     await forEachConcurrent(
-      candidates,
+      local,
       16,
       async (entry) => {
-        const prefix = flatEntryKey({ compilerVersion: selector.compilerVersion, module: entry.name });
+        const prefix = flatEntryKey({ compilerVersion: selector.compilerVersion, module: entry.module });
         for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
       },
       signal,
@@ -429,17 +422,7 @@ async function completeRemoteEntries(
       selector.area === "flat" ? compilerVersionDir(selector.compilerVersion) : modelTaskPrefix(selector);
     for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
   }
-  const { entries } = groupRemoteEntries(items, selector);
-  const remote = new Map(entries.map((entry) => [entry.module, entry]));
-  const complete = new Set<string>();
-  for (const local of candidates) {
-    const entry = remote.get(local.name);
-    if (!entry) continue;
-    const hasAllFiles = publishableFiles(local).every((name) => entry.files.has(name));
-    if (entry.files.has(ENTRY_MANIFEST_FILE) || (entry.state === "success" && hasAllFiles))
-      complete.add(local.name);
-  }
-  return complete;
+  return groupRemoteEntries(items, selector).entries;
 }
 
 /** The files of a local entry that travel: never locks or logs, and not an old manifest (rebuilt). */
@@ -447,73 +430,172 @@ function publishableFiles(entry: ScannedEntry): string[] {
   return entry.files.filter((name) => name !== ENTRY_MANIFEST_FILE && entryFileProblem(name) === null);
 }
 
-interface Transfer {
-  module: string;
-  /** The first area's key, written from the source. */
-  first: WriteItem;
-  /** The other areas' keys: copied inside the store when it can, else written again. */
-  others: string[];
-}
-
-interface TransferOptions {
+interface PhaseContext {
+  store: Store;
+  keyOf: (area: SyncArea, module: string, file: string) => string;
   concurrency: number;
   signal: AbortSignal | undefined;
-  fail: (module: string, error: unknown) => void;
-  isFailed: (module: string) => boolean;
   onBytes: (bytes: number) => void;
 }
 
-/** Writes one phase of files; a failure marks its entry failed and never stops the others. */
-async function runTransfers(
-  store: Store,
-  transfers: readonly Transfer[],
-  options: TransferOptions,
-): Promise<void> {
-  const { signal } = options;
-  if (transfers.length === 0) return;
-  if (store.capabilities.batchWrite) {
-    // One registration for the phase: the store uploads each distinct content once.
-    const items = transfers.flatMap((transfer) => [
-      transfer.first,
-      ...transfer.others.map((key) => ({ key, source: transfer.first.source })),
-    ]);
-    try {
-      await writeObjects(store, items, { signal, onProgress: ({ bytes }) => options.onBytes(bytes) });
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      for (const transfer of transfers) options.fail(transfer.module, error);
+/**
+ * What is left to do of one transfer: the writes not yet done, then the copies made from
+ * `copyFrom` once its write (if it is one of them) has landed.
+ */
+interface Chain {
+  transfer: PlannedTransfer;
+  source: WriteSource;
+  writes: SyncArea[];
+  copies: SyncArea[];
+  /** The last failure of this chain, kept until it succeeds. */
+  error: unknown;
+}
+
+/**
+ * Runs one phase: every transfer's writes and copies, and those that failed again, in rounds
+ * with backoff, while their failure is worth retrying. Returns the bytes sent and, per entry,
+ * the first error that still stands (its own, never another entry's).
+ */
+async function runPhase(
+  transfers: readonly PlannedTransfer[],
+  sources: readonly WriteSource[],
+  context: PhaseContext,
+): Promise<{ bytes: number; failures: Map<string, unknown> }> {
+  const { store, signal } = context;
+  // A write that copies depend on goes first in its chain.
+  let pending: Chain[] = transfers.map((transfer, index) => ({
+    transfer,
+    source: sources[index] as WriteSource,
+    writes:
+      transfer.copyFrom !== null && transfer.write.includes(transfer.copyFrom)
+        ? [transfer.copyFrom, ...transfer.write.filter((area) => area !== transfer.copyFrom)]
+        : [...transfer.write],
+    copies: [...transfer.copy],
+    error: null,
+  }));
+  let bytes = 0;
+  const failedForGood: Chain[] = [];
+  for (let round = 1; round <= PUBLISH_ROUNDS && pending.length > 0; round++) {
+    if (round > 1) {
+      await sleepFor(retryDelayMs(round - 1, DEFAULT_RETRY_POLICY, undefined, Math.random), undefined, {
+        signal,
+      });
     }
-    return;
+    for (const chain of pending) chain.error = null;
+    bytes += store.capabilities.batchWrite
+      ? await runBatchRound(pending, context)
+      : await runSingleRound(pending, context);
+    const failed = pending.filter((chain) => chain.error !== null);
+    pending = [];
+    for (const chain of failed) {
+      if (round < PUBLISH_ROUNDS && isRetryableFailure(chain.error)) pending.push(chain);
+      else failedForGood.push(chain);
+    }
   }
-  // Small files go to every area as independent writes (a copy costs a request like a write and
-  // would wait for the first write); large ones are written once and copied inside the store.
-  const useCopy = (transfer: Transfer): boolean =>
-    store.copy !== undefined &&
-    store.capabilities.serverSideCopy &&
-    transfer.first.source.size >= COPY_MIN_BYTES;
-  const tasks = transfers.flatMap((transfer) =>
-    useCopy(transfer) || transfer.others.length === 0
-      ? [{ transfer, key: transfer.first.key, copies: transfer.others }]
-      : [transfer.first.key, ...transfer.others].map((key) => ({ transfer, key, copies: [] as string[] })),
+  const failures = new Map<string, unknown>();
+  for (const chain of failedForGood) {
+    if (!failures.has(chain.transfer.module)) failures.set(chain.transfer.module, chain.error);
+  }
+  return { bytes, failures };
+}
+
+/** A batch-writing store: every write of the round in one call, then the copies. */
+async function runBatchRound(chains: readonly Chain[], context: PhaseContext): Promise<number> {
+  const { store, keyOf, signal } = context;
+  const writes = chains.flatMap((chain) =>
+    chain.writes.map((area) => ({
+      chain,
+      area,
+      key: keyOf(area, chain.transfer.module, chain.transfer.file),
+    })),
   );
+  const outcomes = await writeObjects(
+    store,
+    writes.map(({ key, chain }) => ({ key, source: chain.source })),
+    { signal, onProgress: ({ bytes }) => context.onBytes(bytes) },
+  );
+  let bytes = 0;
+  const sent = new Set<Chain>();
+  outcomes.forEach((outcome, index) => {
+    const { chain, area } = writes[index] as (typeof writes)[number];
+    if (!outcome.ok) {
+      chain.error ??= outcome.error;
+      return;
+    }
+    chain.writes = chain.writes.filter((other) => other !== area);
+    // One content, sent once for all its keys.
+    if (!sent.has(chain)) bytes += chain.source.size;
+    sent.add(chain);
+  });
   await forEachConcurrent(
-    tasks,
-    options.concurrency,
-    async ({ transfer, key, copies }) => {
-      if (options.isFailed(transfer.module)) return;
-      try {
-        await store.write(key, transfer.first.source, {
+    chains.filter((chain) => chain.error === null && chain.copies.length > 0),
+    context.concurrency,
+    (chain) => runCopies(chain, context),
+    signal,
+  );
+  return bytes;
+}
+
+/** A store without batch writes: each chain on its own, `concurrency` at once. */
+async function runSingleRound(chains: readonly Chain[], context: PhaseContext): Promise<number> {
+  const { store, keyOf, signal } = context;
+  let bytes = 0;
+  // Independent writes of one chain run side by side; only the copies wait for the first one.
+  const tasks = chains.flatMap((chain) =>
+    chain.writes.map((area, index) => ({ chain, area, thenCopy: index === 0 })),
+  );
+  const copyOnly = chains.filter((chain) => chain.writes.length === 0 && chain.copies.length > 0);
+  await forEachConcurrent(
+    [...tasks, ...copyOnly.map((chain) => ({ chain, area: null, thenCopy: true }))],
+    context.concurrency,
+    async ({ chain, area, thenCopy }) => {
+      if (area !== null) {
+        const outcome = await settleWrite(
+          () =>
+            store.write(keyOf(area, chain.transfer.module, chain.transfer.file), chain.source, {
+              signal,
+              onProgress: ({ bytes: moved }) => context.onBytes(moved),
+            }),
           signal,
-          onProgress: ({ bytes }) => options.onBytes(bytes),
-        });
-        for (const copy of copies) await store.copy?.(key, copy, { signal });
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        options.fail(transfer.module, error);
+        );
+        if (!outcome.ok) {
+          chain.error ??= outcome.error;
+          return;
+        }
+        chain.writes = chain.writes.filter((other) => other !== area);
+        bytes += chain.source.size;
       }
+      if (thenCopy && chain.copies.length > 0 && chain.error === null) await runCopies(chain, context);
     },
     signal,
   );
+  return bytes;
+}
+
+/** Copies inside the store from the chain's `copyFrom` to each copy area still to do. */
+async function runCopies(chain: Chain, context: PhaseContext): Promise<void> {
+  const { transfer } = chain;
+  if (transfer.copyFrom === null) return;
+  if (chain.writes.includes(transfer.copyFrom)) return;
+  const from = context.keyOf(transfer.copyFrom, transfer.module, transfer.file);
+  for (const area of [...chain.copies]) {
+    try {
+      const copied = await copyObject(
+        context.store,
+        from,
+        context.keyOf(area, transfer.module, transfer.file),
+        {
+          signal: context.signal,
+        },
+      );
+      if (copied === null) throw new Error(`${from} vanished before it could be copied`);
+      chain.copies = chain.copies.filter((other) => other !== area);
+    } catch (error) {
+      if (context.signal?.aborted) throw error;
+      chain.error ??= error;
+      return;
+    }
+  }
 }
 
 function textSource(text: string): WriteSource {

@@ -4,6 +4,7 @@
  * calls whose effect is re-checked before the next attempt) may be wrapped.
  */
 import { setTimeout as sleepFor } from "node:timers/promises";
+import { NeffCacheError, StoreError } from "../errors.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. @default 5 */
@@ -103,4 +104,15 @@ export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
 /** True for HTTP statuses worth retrying: 408, 429 and 5xx other than 501. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501);
+}
+
+/**
+ * Whether a failure that a store call already retried is worth another round later (a sync
+ * sends a phase's failed files again): the backends' own verdict on a StoreError, or a network
+ * code for errors that never reached a backend's classification.
+ */
+export function isRetryableFailure(error: unknown): boolean {
+  if (error instanceof NeffCacheError) return error instanceof StoreError && error.retryable;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && RETRYABLE_NETWORK_CODES.has(code);
 }

@@ -2,7 +2,7 @@
  * The core's fallbacks for optional store methods: callers use these and never check
  * capabilities themselves.
  */
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type {
@@ -11,6 +11,7 @@ import type {
   StoreObject,
   WriteItem,
   WriteOptions,
+  WriteOutcome,
   WriteResult,
   WriteSource,
 } from "./store.ts";
@@ -66,20 +67,47 @@ export async function deleteObjects(
   await mapLimit(keys, FALLBACK_CONCURRENCY, (key) => store.delete(key, options), options.signal);
 }
 
-/** Writes many objects, in one registration when the store supports it. */
+/**
+ * Writes many objects, in one registration when the store supports it, and returns one outcome
+ * per item in order (see `Store.writeMany`): an item's failure is its own. Rejects only on abort.
+ */
 export async function writeObjects(
   store: Store,
   items: readonly WriteItem[],
   options: WriteOptions = {},
-): Promise<WriteResult[]> {
+): Promise<WriteOutcome[]> {
   if (items.length === 0) return [];
   if (store.writeMany) return store.writeMany(items, options);
   return mapLimit(
     items,
     FALLBACK_CONCURRENCY,
-    (item) => store.write(item.key, item.source, options),
+    (item) => settleWrite(() => store.write(item.key, item.source, options), options.signal),
     options.signal,
   );
+}
+
+/**
+ * The results of a batch whose items must all land (a caller with nothing to complete per item):
+ * throws the first item's own error when any failed.
+ */
+export function requireWritten(outcomes: readonly WriteOutcome[]): WriteResult[] {
+  return outcomes.map((outcome) => {
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  });
+}
+
+/** Runs one write and turns its failure into an outcome; an abort still rejects. */
+export async function settleWrite(
+  write: () => Promise<WriteResult>,
+  signal?: AbortSignal,
+): Promise<WriteOutcome> {
+  try {
+    return { ok: true, result: await write() };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+  }
 }
 
 /**
@@ -103,4 +131,10 @@ export async function mapLimit<T, R>(
     signal,
   );
   return results;
+}
+
+/** A write source for a small text (UTF-8), held in memory. */
+export function textSource(text: string): WriteSource {
+  const bytes = Buffer.from(text, "utf8");
+  return { size: bytes.length, bytes, open: () => Readable.from([bytes]) };
 }

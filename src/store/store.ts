@@ -91,6 +91,12 @@ export interface WriteItem {
   source: WriteSource;
 }
 
+/**
+ * One item's outcome in a batch write: its result, or the error that stopped that item alone.
+ * A batch never fails as a whole for one item, so a caller can complete what landed.
+ */
+export type WriteOutcome = { ok: true; result: WriteResult } | { ok: false; error: Error };
+
 export interface StoreCapabilities {
   /** `write({ ifAbsent: true })` is decided atomically by the store. */
   conditionalCreate: boolean;
@@ -126,8 +132,13 @@ export interface Store {
   /** Writes (overwrites unless `ifAbsent`). Resolves once `stat` and `list` see the object. */
   write(key: string, source: WriteSource, options?: WriteOptions): Promise<WriteResult>;
 
-  /** Fast path for many writes (see `capabilities.batchWrite`). Same obligations as `write`. */
-  writeMany?(items: readonly WriteItem[], options?: WriteOptions): Promise<WriteResult[]>;
+  /**
+   * Fast path for many writes (see `capabilities.batchWrite`), with the obligations of `write`
+   * for each item. Resolves with one outcome per item, in order: an item that fails (a refused
+   * key, a bad source, a store error after retries) reports its own error and never fails the
+   * others. Rejects only when `signal` aborts.
+   */
+  writeMany?(items: readonly WriteItem[], options?: WriteOptions): Promise<WriteOutcome[]>;
 
   /** Fast path for a copy inside the store. Returns null when `fromKey` does not exist. */
   copy?(fromKey: string, toKey: string, options?: CallOptions): Promise<StoreObject | null>;

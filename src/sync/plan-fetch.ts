@@ -11,7 +11,9 @@ export type FetchSkipReason =
   /** A compile holds a lock on the local entry: never clobber it. */
   | "compiling-locally"
   /** The store's copy is failed, half-written or locked: installing it would block compilation. */
-  | "remote-incomplete";
+  | "remote-incomplete"
+  /** Trust is required and the entry's manifest carries no valid signature by a trusted key. */
+  | "untrusted";
 
 export interface FetchSkip {
   module: string;

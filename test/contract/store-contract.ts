@@ -8,7 +8,7 @@ import { createCipheriv, createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAbortError, UsageError } from "../../src/errors.ts";
-import { copyObject, deleteObjects, mapLimit } from "../../src/store/store-ops.ts";
+import { copyObject, deleteObjects, mapLimit, writeObjects } from "../../src/store/store-ops.ts";
 import type { ListItem, Store, StoreObject, WriteSource } from "../../src/store/store.ts";
 
 /** The items of the contract; each can be declared unsupported with a reason. */
@@ -26,6 +26,7 @@ export type ContractItem =
   | "delete"
   | "delete-many"
   | "invalid-keys"
+  | "write-many"
   | "cancellation"
   | "exists-create";
 
@@ -306,6 +307,61 @@ export function runStoreContract(options: StoreContractOptions): void {
         for (const result of results) expect(result.object.size).toBe(final.length);
       }
     });
+
+    item(
+      "write-many",
+      "a batch write reports each item's own outcome, natively and through the fallback",
+      async () => {
+        const variants: Array<[string, Store]> = [["fallback", withoutOptionalMethods(store)]];
+        if (store.writeMany) variants.push(["native", store]);
+        for (const [variant, target] of variants) {
+          const at = (name: string): string => `many-${variant}/${name}`;
+          const broken: WriteSource = {
+            size: 6,
+            open: () =>
+              new Readable({
+                read() {
+                  this.destroy(new Error("EIO: the disk refused the read"));
+                },
+              }),
+          };
+          const outcomes = await writeObjects(target, [
+            { key: at("a"), source: bytesSource(Buffer.from("alpha")) },
+            { key: "../escape", source: bytesSource(Buffer.from("never")) },
+            { key: at("broken"), source: broken },
+            { key: at("b"), source: bytesSource(Buffer.from("bravo!")) },
+          ]);
+          expect(
+            outcomes.map((outcome) => outcome.ok),
+            variant,
+          ).toEqual([true, false, false, true]);
+          const [a, escape, failed, b] = outcomes;
+          expect(a?.ok && a.result).toMatchObject({ created: true, object: { key: at("a"), size: 5 } });
+          expect(b?.ok && b.result).toMatchObject({ created: true, object: { key: at("b"), size: 6 } });
+          expect(escape?.ok === false && escape.error).toBeInstanceOf(UsageError);
+          // Each failure carries its own cause, never another item's.
+          expect(escape?.ok === false && escape.error.message).toMatch(/\.\./);
+          expect(failed?.ok === false && failed.error.message).toMatch(/EIO|refused the read|broken/);
+          expect(failed?.ok === false && failed.error.message).not.toMatch(/\.\./);
+          expect(await store.stat(at("broken"))).toBeNull();
+          expect((await readAll((await store.read(at("b"))) as Readable)).toString()).toBe("bravo!");
+
+          const again = await writeObjects(
+            target,
+            [
+              { key: at("a"), source: bytesSource(Buffer.from("other")) },
+              { key: at("c"), source: bytesSource(Buffer.from("charlie")) },
+            ],
+            { ifAbsent: true },
+          );
+          expect(
+            again.map((outcome) => outcome.ok && outcome.result.created),
+            variant,
+          ).toEqual([false, true]);
+          expect((await readAll((await store.read(at("a"))) as Readable)).toString()).toBe("alpha");
+        }
+      },
+    );
 
     item("overwrite", "concurrent plain writers to one key leave one writer's whole bytes", async () => {
       const bodies = Array.from({ length: 5 }, (_, i) => Buffer.alloc(512 * 1024 + i * 7, 97 + i));

@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { afterAll, describe, expect, it } from "vitest";
 import { createHfStore } from "../../src/store/hf/hf-store.ts";
+import { requireWritten } from "../../src/store/store-ops.ts";
 import type { Store, WriteSource } from "../../src/store/store.ts";
 
 const endpoint = (process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/+$/, "");
@@ -56,11 +57,13 @@ describe.skipIf("skip" in live)(`hf store live${"skip" in live ? ` (skipped: ${l
     if (!(await store.exists())) await store.create({ private: true });
 
     const neff = randomBytes(512 * 1024);
-    const results = await store.writeMany!([
-      { key: "flat/MODULE_1/model.neff", source: bytes(neff) },
-      { key: "m/task/MODULE_1/model.neff", source: bytes(neff) },
-      { key: "flat/MODULE_1/model.done", source: bytes(Buffer.from("")) },
-    ]);
+    const results = requireWritten(
+      await store.writeMany!([
+        { key: "flat/MODULE_1/model.neff", source: bytes(neff) },
+        { key: "m/task/MODULE_1/model.neff", source: bytes(neff) },
+        { key: "flat/MODULE_1/model.done", source: bytes(Buffer.from("")) },
+      ]),
+    );
     written.push(...results.map((result) => result.object.key));
     expect(results[0]?.object.xetHash).toBe(results[1]?.object.xetHash);
 

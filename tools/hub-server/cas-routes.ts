@@ -4,12 +4,12 @@ import type { TokenScope } from "./create-auth.ts";
 import { buildDedupShard } from "./build-dedup-shard.ts";
 import { ChunkDecodeError } from "./decode-chunk-payload.ts";
 import { MAX_SHARD_BYTES, ShardFormatError, parseShard } from "./parse-shard.ts";
-import { MAX_XORB_BYTES, XorbFormatError, parseXorb } from "./parse-xorb.ts";
+import { MAX_XORB_BODY_BYTES, XorbFormatError, parseXorb } from "./parse-xorb.ts";
 import { planReconstruction } from "./plan-reconstruction.ts";
 import { HttpError, parseRange, readBody, sendJson } from "./router.ts";
 import type { Route, RouteContext } from "./router.ts";
 import type { ServerDeps } from "./server-deps.ts";
-import { ShardVerificationError, verifyShard } from "./verify-shard.ts";
+import { ShardVerificationError, countUndersizedChunks, verifyShard } from "./verify-shard.ts";
 import { isHashHex } from "./xet-hash.ts";
 import type { XorbRecord } from "./create-storage.ts";
 
@@ -85,7 +85,7 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
         sendJson(context.res, 200, { was_inserted: false });
         return;
       }
-      const body = await readBody(context.req, MAX_XORB_BYTES + 1024 * 1024);
+      const body = await readBody(context.req, MAX_XORB_BODY_BYTES);
       let parsed;
       try {
         parsed = parseXorb(body, hasher);
@@ -112,27 +112,86 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
     },
   };
 
+  // Verifies and registers an uploaded shard; both shard routes answer from this.
+  const acceptShard = async (
+    body: Uint8Array,
+  ): Promise<{ ok: true; inserted: number } | { ok: false; message: string }> => {
+    let files;
+    try {
+      files = verifyShard(parseShard(body), (h) => storage.getXorb(h), hasher);
+    } catch (error) {
+      if (error instanceof ShardFormatError || error instanceof ShardVerificationError) {
+        return { ok: false, message: `Invalid shard: ${error.message}` };
+      }
+      throw error;
+    }
+    let inserted = 0;
+    for (const file of files) {
+      recorder.count("undersizedChunks", countUndersizedChunks(file, storage.getXorb));
+      if (await storage.putFile(file)) inserted += 1;
+    }
+    recorder.count("shardUploads");
+    recorder.count("filesInserted", inserted);
+    return { ok: true, inserted };
+  };
+
   const shardUpload: Route = {
     name: "cas-shard",
     methods: ["POST"],
     pattern: /^\/v1\/shards$/,
     async handle(context) {
       requireCas(deps, context, "write");
+      const outcome = await acceptShard(await readBody(context.req, MAX_SHARD_BYTES));
+      if (!outcome.ok) throw new HttpError(400, outcome.message, "InvalidShard");
+      // 1 = "sync performed", 0 = "already there".
+      sendJson(context.res, 200, { result: outcome.inserted > 0 ? 1 : 0 });
+    },
+  };
+
+  // The shard route hf_xet tries first: 200 at once, then NDJSON progress frames ending in `result` or
+  // `error` (the error travels in the stream, the status is already sent). Verification here takes
+  // milliseconds, so no heartbeat frames are needed to keep the client's 300 s read timeout at bay.
+  const shardUploadV2: Route = {
+    name: "cas-shard-v2",
+    methods: ["POST"],
+    pattern: /^\/v2\/shards$/,
+    async handle(context) {
+      requireCas(deps, context, "write");
       const body = await readBody(context.req, MAX_SHARD_BYTES);
-      let files;
-      try {
-        files = verifyShard(parseShard(body), (h) => storage.getXorb(h), hasher);
-      } catch (error) {
-        if (error instanceof ShardFormatError || error instanceof ShardVerificationError) {
-          throw new HttpError(400, `Invalid shard: ${error.message}`, "InvalidShard");
-        }
-        throw error;
+      context.res.writeHead(200, { "Content-Type": "application/x-ndjson" });
+      const frame = (value: Record<string, unknown>): void => {
+        context.res.write(`${JSON.stringify(value)}\n`);
+      };
+      frame({ type: "validating", verified: 0, total: 1 });
+      const outcome = await acceptShard(body);
+      if (outcome.ok) {
+        frame({ type: "validating", verified: 1, total: 1 });
+        frame({ type: "committing", stage: "uploading" });
+        frame({ type: "committing", stage: "syncing" });
+        frame({ type: "result" });
+      } else {
+        frame({ type: "error", message: outcome.message, retryable: false });
       }
-      let inserted = 0;
-      for (const file of files) if (await storage.putFile(file)) inserted += 1;
-      recorder.count("shardUploads");
-      recorder.count("filesInserted", inserted);
-      sendJson(context.res, 200, { result: inserted > 0 ? 1 : 0 });
+      context.res.end();
+    },
+  };
+
+  // The reference client reports transfer summaries here, fire and forget. The real service answers 200
+  // and rejects bodies over 1 MiB with 413; the report itself is only counted.
+  const telemetry: Route = {
+    name: "cas-telemetry",
+    methods: ["POST"],
+    pattern: /^\/v1\/telemetry$/,
+    async handle(context) {
+      requireCas(deps, context, "read");
+      const body = await readBody(context.req, 1024 * 1024);
+      try {
+        JSON.parse(body.toString("utf8"));
+      } catch {
+        throw new HttpError(400, "Telemetry body is not valid JSON", "BadRequest");
+      }
+      recorder.count("telemetryReports");
+      sendJson(context.res, 200, {});
     },
   };
 
@@ -286,5 +345,15 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
     },
   };
 
-  return [xorbUpload, shardUpload, dedupQuery, fileInfo, reconstruction(2), reconstruction(1), transfer];
+  return [
+    xorbUpload,
+    shardUpload,
+    shardUploadV2,
+    telemetry,
+    dedupQuery,
+    fileInfo,
+    reconstruction(2),
+    reconstruction(1),
+    transfer,
+  ];
 }

@@ -25,6 +25,13 @@ export interface UploadCounters {
   filesInserted: number;
   /** Global-dedup queries answered with a match. */
   dedupHits: number;
+  /**
+   * Chunks below the 8 KiB minimum that are not the last chunk of their file, over the files of every
+   * accepted shard. A conformant chunker (xet-core's) never cuts one, so tests assert zero.
+   */
+  undersizedChunks: number;
+  /** Telemetry reports received (`POST /v1/telemetry`). */
+  telemetryReports: number;
 }
 
 /** What tests and benchmarks read about the traffic and the store. */
@@ -57,6 +64,8 @@ const zeroCounters = (): UploadCounters => ({
   shardUploads: 0,
   filesInserted: 0,
   dedupHits: 0,
+  undersizedChunks: 0,
+  telemetryReports: 0,
 });
 
 /** Creates the counters. */

@@ -72,13 +72,23 @@ export function createHubRoutes(deps: ServerDeps): Route[] {
       if (body.visibility === "public") isPrivate = false;
       if (body.visibility === "private" || body.visibility === "protected") isPrivate = true;
       const bucket = await storage.createBucket(namespace, name, isPrivate);
-      if (bucket === null)
-        throw new HttpError(409, `Bucket ${namespace}/${name} already exists`, "RepoAlreadyExists");
-      sendJson(context.res, 200, {
-        url: `${context.baseUrl}/buckets/${bucket.id}`,
-        name: bucket.id,
-        id: bucket.id,
-      });
+      const url = `${context.baseUrl}/buckets/${namespace}/${name}`;
+      if (bucket === null) {
+        // The real Hub's 409 carries the bucket's url beside the error: huggingface_hub's
+        // create_bucket(exist_ok=True) and `hf buckets create --exist-ok` return it.
+        const message = `You already created this bucket: ${namespace}/${name}`;
+        sendJson(
+          context.res,
+          409,
+          { error: message, url },
+          {
+            "X-Error-Code": "RepoAlreadyExists",
+            "X-Error-Message": message,
+          },
+        );
+        return;
+      }
+      sendJson(context.res, 200, { url, name: bucket.id, id: bucket.id });
     },
   };
 
@@ -265,7 +275,20 @@ export function createHubRoutes(deps: ServerDeps): Route[] {
     },
   };
 
+  // huggingface_hub fetches this registry (at most daily) to name the AI agent that runs it in its
+  // User-Agent. The real Hub lists the known harnesses; this one lists none, so the client only reports
+  // what the standard variables name, which no test depends on.
+  const agentHarnesses: Route = {
+    name: "agent-harnesses",
+    methods: ["GET"],
+    pattern: /^\/api\/agent-harnesses$/,
+    async handle(context) {
+      sendJson(context.res, 200, { standardEnvVars: ["AI_AGENT", "AGENT"], harnesses: {} });
+    },
+  };
+
   return [
+    agentHarnesses,
     create,
     info,
     remove,

@@ -309,7 +309,13 @@ describe("hub server through @huggingface/hub", () => {
     expect((await call("/api/buckets/me/mine", { method: "POST", body: "{}", token: OTHER })).status).toBe(
       409,
     );
-    expect((await call("/api/buckets/ns/auth", { method: "POST", body: "{}" })).status).toBe(409);
+    const again = await call("/api/buckets/ns/auth", { method: "POST", body: "{}" });
+    expect(again.status).toBe(409);
+    // As on the real Hub, the conflict names the existing bucket's url (create_bucket(exist_ok=True) reads it).
+    expect(await again.json()).toEqual({
+      error: "You already created this bucket: ns/auth",
+      url: `${server.url}/buckets/ns/auth`,
+    });
     await expect(
       uploadFiles({
         ...common,

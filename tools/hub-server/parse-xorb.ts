@@ -4,10 +4,23 @@ import type { HashedRange, XetHasher } from "./xet-hash.ts";
 
 /** Size of the header in front of every chunk of a xorb. */
 export const CHUNK_HEADER_BYTES = 8;
-/** Largest serialized xorb the CAS accepts. */
-export const MAX_XORB_BYTES = 64 * 1024 * 1024;
+/**
+ * Most uncompressed chunk data one xorb may hold. The spec words it as a limit on the serialized xorb,
+ * but xet-core (hf_xet) cuts a xorb when its chunk data would pass 64 MiB, so what it sends is 64 MiB of
+ * data plus one 8-byte header per chunk: a few KB more. The reference client wins.
+ */
+export const MAX_XORB_DATA_BYTES = 64 * 1024 * 1024;
+/** Most chunks in one xorb (xet-core's and the JS client's cut). */
+export const MAX_XORB_CHUNKS = 8 * 1024;
+/**
+ * Largest request body taken for a xorb: the data limit, every chunk's header, and room for an info
+ * footer (about 60 bytes per chunk with its hash and offsets) for clients that append one.
+ */
+export const MAX_XORB_BODY_BYTES = MAX_XORB_DATA_BYTES + MAX_XORB_CHUNKS * (CHUNK_HEADER_BYTES + 64) + 4096;
 /** Largest uncompressed chunk (the chunker's forced cut). */
 export const MAX_CHUNK_BYTES = 128 * 1024;
+/** Smallest chunk the chunker cuts, except the last chunk of a file. */
+export const MIN_CHUNK_BYTES = 8 * 1024;
 
 // xet-core appends an info footer that starts with "XETBLOB"; a chunk header starts with version 0.
 const FOOTER_FIRST_BYTE = 0x58;
@@ -29,7 +42,7 @@ export interface ParsedXorb {
   /** Merkle root over the chunks, Xet hex. */
   hash: string;
   chunks: XorbChunk[];
-  /** Bytes of chunk data (a footer, if any, is excluded). */
+  /** Bytes of serialized chunks: headers and payloads (a footer, if any, is excluded). */
   dataLength: number;
 }
 
@@ -66,19 +79,26 @@ export function decodeXorbChunk(bytes: Uint8Array, offset: number): Uint8Array {
 }
 
 /**
- * Parses a serialized xorb, decodes every chunk and hashes it. Chunk boundaries are trusted as sent:
- * the JS chunker can emit non-final chunks below the nominal 8 KiB minimum.
+ * Parses a serialized xorb, decodes every chunk and hashes it. Chunk boundaries are trusted as sent
+ * (a chunk below the 8 KiB minimum is only wrong when it is not the last of its file, which the shard
+ * tells: see countUndersizedChunks).
  */
 export function parseXorb(bytes: Uint8Array, hasher: XetHasher): ParsedXorb {
-  if (bytes.length > MAX_XORB_BYTES)
-    throw new XorbFormatError(`xorb of ${bytes.length} bytes exceeds 64 MiB`);
+  if (bytes.length > MAX_XORB_BODY_BYTES)
+    throw new XorbFormatError(`xorb of ${bytes.length} bytes exceeds ${MAX_XORB_BODY_BYTES} bytes`);
   const chunks: XorbChunk[] = [];
   const leaves: HashedRange[] = [];
   let offset = 0;
+  let rawTotal = 0;
   while (offset < bytes.length) {
     if (bytes[offset] === FOOTER_FIRST_BYTE) break;
     const header = readChunkHeader(bytes, offset);
     if (header.rawLength > MAX_CHUNK_BYTES) throw new XorbFormatError(`chunk at ${offset} exceeds 128 KiB`);
+    rawTotal += header.rawLength;
+    if (rawTotal > MAX_XORB_DATA_BYTES)
+      throw new XorbFormatError(`xorb holds more than 64 MiB of chunk data (chunk at ${offset})`);
+    if (chunks.length === MAX_XORB_CHUNKS)
+      throw new XorbFormatError(`xorb holds more than ${MAX_XORB_CHUNKS} chunks`);
     const raw = decodeXorbChunk(bytes, offset);
     const hash = hasher.chunkHash(raw);
     const end = offset + CHUNK_HEADER_BYTES + header.compressedLength;

@@ -1,5 +1,6 @@
 import type { FileRecord, XorbRecord } from "./create-storage.ts";
 import type { ParsedShard } from "./parse-shard.ts";
+import { MIN_CHUNK_BYTES } from "./parse-xorb.ts";
 import { ZERO_HASH_HEX, hashToHex, hexToHash } from "./xet-hash.ts";
 import type { HashedRange, XetHasher } from "./xet-hash.ts";
 
@@ -86,4 +87,25 @@ export function verifyShard(
       terms: file.terms.map((t) => ({ ...t })),
     };
   });
+}
+
+/**
+ * Counts the chunks of a verified file that are below the chunker's 8 KiB minimum without being its last
+ * chunk: a conformant chunker never cuts one (only a file's tail may be short), so any count above zero
+ * shows a chunker that diverges from xet-core and loses dedup against files it chunked.
+ */
+export function countUndersizedChunks(
+  file: FileRecord,
+  getXorb: (hash: string) => XorbRecord | undefined,
+): number {
+  const lengths: number[] = [];
+  for (const term of file.terms) {
+    const xorb = getXorb(term.xorb);
+    if (xorb === undefined) continue;
+    for (let i = term.chunkStart; i < term.chunkEnd; i++) {
+      const chunk = xorb.chunks[i];
+      if (chunk !== undefined) lengths.push(chunk.rawLength);
+    }
+  }
+  return lengths.slice(0, -1).filter((length) => length < MIN_CHUNK_BYTES).length;
 }

@@ -33,5 +33,8 @@ export function renderLookup(result: LookupResult): string {
     );
   }
   for (const bad of result.malformed) lines.push(`  skipped malformed record ${bad.key}: ${bad.reason}`);
+  for (const record of result.untrusted ?? []) {
+    lines.push(`  skipped untrusted record ${record.key}: ${record.reason}: ${record.detail}`);
+  }
   return lines.join("\n");
 }

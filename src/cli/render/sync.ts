@@ -8,6 +8,10 @@ export function renderSync(result: SyncResult): string {
   const lines = [
     `Published ${result.published.length} ${plural(result.published.length, "entry", "entries")} (${formatBytes(result.bytes)} sent) to ${result.store}${target} in ${formatDuration(result.seconds * 1000)}.`,
   ];
+  const repaired = result.published.filter((entry) =>
+    entry.reasons.some((reason) => !reason.endsWith(": not in the store")),
+  );
+  for (const entry of repaired) lines.push(`  repaired ${entry.module}: ${entry.reasons.join("; ")}`);
   const present = result.skipped.filter((skip) => skip.reason === "present").length;
   if (present > 0) lines.push(`  ${present} already in the store.`);
   const notSuccess = result.skipped.filter((skip) => skip.reason === "not-success");

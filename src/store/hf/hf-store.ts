@@ -21,6 +21,7 @@ import type {
   StoreCapabilities,
   StoreObject,
   WriteItem,
+  WriteOutcome,
   WriteOptions,
   WriteResult,
   WriteSource,
@@ -234,30 +235,33 @@ export function createHfStore(options: HfStoreOptions): Store {
   const writeMany = async (
     items: readonly WriteItem[],
     writeOptions: WriteOptions = {},
-  ): Promise<WriteResult[]> => {
-    const entries = items.map((item) => ({
-      path: fullKey(item.key),
-      source: item.source,
-      onProgress: writeOptions.onProgress,
-    }));
-    const outcomes = await writeHfBatch(entries, writeContext, writeOptions);
-    const errors = outcomes.filter((outcome): outcome is Error => outcome instanceof Error);
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) {
-      throw new StoreError(
-        `cannot write ${errors.length} of ${items.length} file(s) on hf://buckets/${bucket}: ${errors
-          .slice(0, 3)
-          .map((error) => error.message.replace(/^\[hf\] /, ""))
-          .join("; ")}`,
-        {
-          store: "hf",
-          retryable: true,
-          hint: "Retry; only the failed files are sent again.",
-          cause: errors[0],
-        },
-      );
+  ): Promise<WriteOutcome[]> => {
+    writeOptions.signal?.throwIfAborted();
+    // A refused key fails its own item; the others still go out in one batch.
+    const outcomes = new Array<WriteOutcome | undefined>(items.length);
+    const entries: HfWriteEntry[] = [];
+    const positions: number[] = [];
+    items.forEach((item, index) => {
+      try {
+        entries.push({ path: fullKey(item.key), source: item.source, onProgress: writeOptions.onProgress });
+        positions.push(index);
+      } catch (error) {
+        outcomes[index] = { ok: false, error: error as Error };
+      }
+    });
+    let written: Array<WriteResult | Error>;
+    try {
+      written = await writeHfBatch(entries, writeContext, writeOptions);
+    } catch (error) {
+      // A failure of the whole call (the ifAbsent check, the batch endpoint): every item shares it.
+      if (writeOptions.signal?.aborted) throw error;
+      written = entries.map(() => (error instanceof Error ? error : new Error(String(error))));
     }
-    return outcomes as WriteResult[];
+    written.forEach((outcome, position) => {
+      outcomes[positions[position] as number] =
+        outcome instanceof Error ? { ok: false, error: outcome } : { ok: true, result: outcome };
+    });
+    return outcomes as WriteOutcome[];
   };
 
   // Single writes that arrive together (callers fanning out with bounded concurrency) share one

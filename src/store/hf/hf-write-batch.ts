@@ -4,6 +4,7 @@
  * per entry, so one refused path never fails the others.
  */
 import { StoreError } from "../../errors.ts";
+import { forEachConcurrent } from "../../local/for-each-concurrent.ts";
 import type { RetryPolicy } from "../retry.ts";
 import type { StoreObject, TransferProgress, WriteResult, WriteSource } from "../store.ts";
 import { runHfBatch } from "./hf-batch.ts";
@@ -11,6 +12,9 @@ import type { HfBatchFailure } from "./hf-batch.ts";
 import type { HfHttp } from "./hf-http.ts";
 import type { ApiBatchOperation, ApiBucketFile } from "./hf-wire.ts";
 import { uploadXetContents } from "./hf-xet-upload.ts";
+
+/** Contents uploaded at once when a shared upload failed and each is retried alone. */
+const SOLO_UPLOAD_CONCURRENCY = 4;
 
 /** One object to write; `path` is the full bucket path. */
 export interface HfWriteEntry {
@@ -119,6 +123,34 @@ export async function writeHfBatch(
     }
   };
 
+  // One session for every content; when it fails, which content broke it is unknown, so each
+  // is sent again alone and only the ones that still fail are refused.
+  const uploadFailed = new Map<string, Error>();
+  const uploadSettled = async (identities: readonly string[]): Promise<void> => {
+    try {
+      await upload(identities);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (identities.length === 1) {
+        uploadFailed.set(identities[0] as string, asError(error));
+        return;
+      }
+      await forEachConcurrent(
+        identities,
+        SOLO_UPLOAD_CONCURRENCY,
+        async (identity) => {
+          try {
+            await upload([identity]);
+          } catch (soloError) {
+            if (signal?.aborted) throw soloError;
+            uploadFailed.set(identity, asError(soloError));
+          }
+        },
+        signal,
+      );
+    }
+  };
+
   const reused = new Set<string>();
   const toUpload: string[] = [];
   for (const identity of groups.keys()) {
@@ -129,7 +161,7 @@ export async function writeHfBatch(
       reused.add(identity);
     } else toUpload.push(identity);
   }
-  await upload(toUpload);
+  await uploadSettled(toUpload);
 
   const identityOf = new Map<string, string>();
   for (const [identity, indexes] of groups) {
@@ -139,6 +171,7 @@ export async function writeHfBatch(
     const mtime = Date.now();
     const operations: ApiBatchOperation[] = [];
     for (const identity of identities) {
+      if (uploadFailed.has(identity)) continue;
       for (const index of groups.get(identity) as number[]) {
         const path = (entries[index] as HfWriteEntry).path;
         operations.push({ type: "addFile", path, xetHash: hashOf.get(identity) as string, mtime });
@@ -161,13 +194,17 @@ export async function writeHfBatch(
       if (memo !== undefined) context.knownXetHashes.delete(memo);
       reused.delete(identity);
     }
-    await upload([...stale]);
+    await uploadSettled([...stale]);
     const again = await register(stale);
     failures = [...failures.filter((f) => !stale.has(identityOf.get(f.operation.path) as string)), ...again];
   }
 
+  for (const [identity, error] of uploadFailed) {
+    for (const index of groups.get(identity) as number[]) outcomes[index] = error;
+  }
   const failed = new Map(failures.map((failure) => [failure.operation.path, failure.error]));
   for (const [identity, indexes] of groups) {
+    if (uploadFailed.has(identity)) continue;
     for (const [position, index] of indexes.entries()) {
       const entry = entries[index] as HfWriteEntry;
       const error = failed.get(entry.path);
@@ -204,4 +241,8 @@ export async function writeHfBatch(
     }
     return { object: shared.object, created: false };
   });
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

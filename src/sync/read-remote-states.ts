@@ -1,0 +1,120 @@
+/**
+ * What one area of a store holds of the entries a sync would publish, as `planSync` needs it:
+ * the listed files, the area's manifest (read and checked), and the sha256 of the files no
+ * manifest vouches for, read back from the store.
+ */
+import { createHash } from "node:crypto";
+import { ENTRY_MANIFEST_FILE } from "../layout/entry-files.ts";
+import type { EntryManifest } from "../layout/entry-manifest.ts";
+import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
+import { forEachConcurrent } from "../local/for-each-concurrent.ts";
+import type { Store } from "../store/store.ts";
+import type { LocalEntryToPublish, RemoteEntryState } from "./plan-sync.ts";
+import { filesToVerify } from "./plan-sync.ts";
+import { readStoreText } from "./read-store-text.ts";
+import type { RemoteEntry } from "./remote-entries.ts";
+
+/** Manifests and read-backs in flight at once: small requests, bound by latency. */
+const READ_CONCURRENCY = 16;
+
+export interface ReadRemoteStatesOptions {
+  store: Store;
+  compilerVersion: string;
+  /** The area's listing, grouped. */
+  remote: readonly RemoteEntry[];
+  /** The entries the sync would publish, by module. */
+  local: ReadonlyMap<string, LocalEntryToPublish>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The states of the remote entries that match a local one. A manifest or a file that cannot be
+ * read is not an error: the entry is judged by what could be read, and sent again where unsure.
+ */
+export async function readRemoteStates(
+  options: ReadRemoteStatesOptions,
+): Promise<Map<string, RemoteEntryState>> {
+  const { store, signal } = options;
+  const states = new Map<string, RemoteEntryState>();
+  const wanted = options.remote.filter((entry) => options.local.has(entry.module));
+  await forEachConcurrent(
+    wanted,
+    READ_CONCURRENCY,
+    async (entry) => {
+      const { manifest, problem } = await readManifest(store, entry, options.compilerVersion, signal);
+      states.set(entry.module, {
+        files: entry.files,
+        manifest,
+        manifestProblem: problem,
+        readSha256: new Map(),
+      });
+    },
+    signal,
+  );
+  const reads = wanted.flatMap((entry) => {
+    const state = states.get(entry.module) as RemoteEntryState;
+    const local = options.local.get(entry.module) as LocalEntryToPublish;
+    return filesToVerify(local, state).map((name) => ({
+      state,
+      name,
+      key: entry.files.get(name)?.key ?? "",
+    }));
+  });
+  await forEachConcurrent(
+    reads,
+    READ_CONCURRENCY,
+    async ({ state, name, key }) => {
+      const sha256 = await sha256OfObject(store, key, signal);
+      if (sha256 !== null) (state.readSha256 as Map<string, string>).set(name, sha256);
+    },
+    signal,
+  );
+  return states;
+}
+
+// --- internal ---
+
+async function readManifest(
+  store: Store,
+  entry: RemoteEntry,
+  compilerVersion: string,
+  signal: AbortSignal | undefined,
+): Promise<{ manifest: EntryManifest | null; problem: string | null }> {
+  const object = entry.files.get(ENTRY_MANIFEST_FILE);
+  if (object === undefined) return { manifest: null, problem: null };
+  let text: string | null;
+  try {
+    text = await readStoreText(store, object.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return {
+      manifest: null,
+      problem: `cannot be read (${error instanceof Error ? error.message : String(error)})`,
+    };
+  }
+  if (text === null) return { manifest: null, problem: null };
+  const parsed = parseManifest(text);
+  if (!parsed.ok) return { manifest: null, problem: `is not valid (${parsed.reason})` };
+  if (parsed.manifest.module !== entry.module || parsed.manifest.compilerVersion !== compilerVersion) {
+    return { manifest: null, problem: "describes another entry" };
+  }
+  return { manifest: parsed.manifest, problem: null };
+}
+
+/** sha256 of an object's bytes, streamed; null when it vanished or could not be read. */
+async function sha256OfObject(
+  store: Store,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
+  try {
+    const body = await store.read(key, { signal });
+    if (body === null) return null;
+    const hash = createHash("sha256");
+    for await (const chunk of body as AsyncIterable<Buffer>) hash.update(chunk);
+    return hash.digest("hex");
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return null;
+  }
+}
