@@ -187,6 +187,8 @@ interface EntryJob {
   replacesLocal: boolean;
   wanted: WantedFile[];
   manifestText: string | null;
+  /** The compile time the manifest records (a key factor), when it does. */
+  compileMs: number | undefined;
   verifiedBy: FetchedEntry["verifiedBy"];
   signedBy?: string;
   /** Created by the first file that starts; shared by the entry's other files. */
@@ -301,7 +303,9 @@ async function planEntry(
   trust: TrustPolicy | null,
   signal: AbortSignal | undefined,
 ): Promise<
-  Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "signedBy"> | FetchFailure | { skip: FetchSkip }
+  | Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "signedBy" | "compileMs">
+  | FetchFailure
+  | { skip: FetchSkip }
 > {
   try {
     const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
@@ -375,7 +379,13 @@ async function planEntry(
       : wanted.every((file) => file.md5 !== undefined)
         ? "md5"
         : "size";
-    return { wanted, manifestText, verifiedBy, ...(signedBy !== undefined ? { signedBy } : {}) };
+    return {
+      wanted,
+      manifestText,
+      verifiedBy,
+      compileMs: manifest?.keyFactors?.compileMs,
+      ...(signedBy !== undefined ? { signedBy } : {}),
+    };
   } catch (error) {
     if (signal?.aborted) throw error;
     return { module: entry.module, error: describe(error) };
@@ -423,6 +433,7 @@ async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOut
     bytes: job.wanted.reduce((sum, file) => sum + file.size, 0),
     replaced: job.replacesLocal || installed === "replaced",
     verifiedBy: job.verifiedBy,
+    ...(job.compileMs === undefined ? {} : { compileSeconds: job.compileMs / 1000 }),
     ...(job.signedBy !== undefined ? { signedBy: job.signedBy } : {}),
   };
 }
