@@ -23,6 +23,7 @@ import {
   discardStagingDir,
   installStagedEntry,
   removeAbandonedStaging,
+  removeEmptyStagingRoot,
 } from "../local/install-entry.ts";
 import { markEntryUsed } from "../local/mark-entry-used.ts";
 import type { Store } from "../store/store.ts";
@@ -135,7 +136,8 @@ export async function fetch(options: FetchOptions): Promise<FetchResult> {
   };
 
   // Leftovers of killed fetches go whether or not this one downloads anything (one readdir).
-  await removeAbandonedStaging(versionDir);
+  if ((await removeAbandonedStaging(versionDir)) > 0 && plan.downloads.length === 0)
+    await removeEmptyStagingRoot(versionDir);
   if (plan.downloads.length > 0) {
     const totals = plan.downloads.reduce(
       (sum, { entry }) => {
@@ -292,6 +294,7 @@ async function fetchEntries(
       const dir = await job.staging?.catch(() => null);
       if (dir) await discardStagingDir(dir);
     }
+    await removeEmptyStagingRoot(versionDir);
   }
   return outcomes;
 }
