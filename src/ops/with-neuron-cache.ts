@@ -12,6 +12,8 @@ import type { Store } from "../store/store.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import type { FetchResult } from "./fetch.ts";
 import { fetch } from "./fetch.ts";
+import type { ProducerSigningKey } from "../trust/producer-key.ts";
+import type { TrustPolicy } from "../trust/signature-file.ts";
 import type { SyncResult } from "./sync.ts";
 import { sync } from "./sync.ts";
 
@@ -37,6 +39,10 @@ export interface NeuronCacheOptions {
   strict?: boolean;
   /** The cache dir is a mounted store: skip the fetch. @default false */
   mounted?: boolean;
+  /** Fetch only entries signed by a key this trusts; an untrusted entry is simply a miss. */
+  trust?: TrustPolicy | null;
+  /** Sign what is published with this producer key. */
+  signingKey?: ProducerSigningKey | null;
   signal?: AbortSignal;
   onProgress?: TransferListener;
   /** Told of store failures that were not fatal. */
@@ -102,6 +108,7 @@ export async function withNeuronCache<T>(
           compilerVersion: options.compilerVersion,
           modelId: options.modelId,
           task: options.task,
+          trust: options.trust ?? null,
           signal,
           onProgress: options.onProgress,
         });
@@ -149,6 +156,7 @@ export async function withNeuronCache<T>(
           exportConfig:
             options.modelId === undefined || recordVersion === undefined ? undefined : context.exportConfig,
           optimumNeuronVersion: recordVersion,
+          signingKey: options.signingKey ?? null,
           signal,
           onProgress: options.onProgress,
         });
