@@ -13,6 +13,8 @@ export const EXIT_CODES = {
   storeFatal: 5,
   partial: 6,
   busy: 7,
+  /** `exec --require-hit`: the command started a compile the cache did not serve, and was stopped. */
+  compileRequired: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

@@ -1,3 +1,4 @@
+import { EXIT_CODES } from "../errors.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import {
   BUCKET_OPTION,
@@ -47,6 +48,10 @@ export const EXEC_COMMAND: CommandSpec = {
     },
     "signing-key": SIGNING_KEY_OPTION,
     ...TRUST_OPTIONS,
+    "require-hit": {
+      type: "boolean",
+      help: `stop the command (exit ${EXIT_CODES.compileRequired}) the moment it starts a compile the cache did not serve; publish nothing (also NEFF_CACHE_REQUIRE_HIT=1)`,
+    },
   },
   async run(input, context) {
     const { execWithCache } = await import("./exec-with-cache.ts");
@@ -61,6 +66,7 @@ export const EXEC_COMMAND: CommandSpec = {
       optimumNeuronVersion: () => optimumNeuronVersion(input, context),
       readOnly: flagOption(input, "read-only") || isOn(context.env.NEFF_CACHE_READ_ONLY),
       strict: flagOption(input, "strict") || isOn(context.env.NEFF_CACHE_STRICT),
+      requireHit: flagOption(input, "require-hit") || isOn(context.env.NEFF_CACHE_REQUIRE_HIT),
       input,
       context,
       openStore: () => openCliStore(input, context),
@@ -76,7 +82,7 @@ export const EXEC_COMMAND: CommandSpec = {
       data: result,
       human: () => renderExec(result),
       journal: execStatsRecord(result, modelId ?? null, new Date()),
-      exitCode: result.exitCode,
+      exitCode: result.stoppedForCompile ? EXIT_CODES.compileRequired : result.exitCode,
       humanStream: "stderr",
     };
   },

@@ -3,6 +3,7 @@
  * fails, never a reason not to run the command), run the command between fetch and sync, and
  * report. Kept out of the command table so `exec`'s start-up imports stay small.
  */
+import { UsageError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { isMountPoint, mountedFromEnv } from "../local/is-mount-point.ts";
@@ -26,6 +27,8 @@ export interface ExecWithCacheOptions {
   optimumNeuronVersion: () => Promise<string>;
   readOnly: boolean;
   strict: boolean;
+  /** Stop the command the moment it starts a compile the cache did not serve. */
+  requireHit: boolean;
   input: CommandInput;
   context: CliContext;
   openStore: () => Promise<Store>;
@@ -42,6 +45,8 @@ export interface ExecResult {
   compilerVersion: string | null;
   /** Null when the cache could not be used at all (see warnings). */
   cache: NeuronCacheReport | null;
+  /** `--require-hit` stopped the command because it started a compile the cache did not serve. */
+  stoppedForCompile: boolean;
   warnings: string[];
 }
 
@@ -52,12 +57,13 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
     warnings.push(message);
     context.log.warn(message);
   };
-  const run = (): Promise<RunCommandResult> =>
+  const run = (stop?: AbortSignal): Promise<RunCommandResult> =>
     runCommand({
       command: options.command,
       env: context.env,
       cwd: context.cwd,
       trapSignals: context.trapSignals,
+      stop,
     });
 
   let cacheDir: string | null = null;
@@ -67,6 +73,12 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
     version = await compilerVersion(input, context);
   } catch (error) {
     if (options.strict) throw error;
+    if (options.requireHit) {
+      throw new UsageError(
+        `--require-hit needs the local compile cache: ${error instanceof Error ? error.message : String(error)}`,
+        { hint: "Fix the cache dir or compiler version, or run without --require-hit." },
+      );
+    }
     warn(`running without the cache: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (options.modelId === undefined)
@@ -94,6 +106,7 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         store: options.openStore,
         readOnly: options.readOnly,
         strict: options.strict,
+        requireHit: options.requireHit,
         mounted,
         trust: options.trust,
         signingKey: options.signingKey,
@@ -104,12 +117,12 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
           warn(message);
         },
       },
-      async () => {
+      async (cacheContext) => {
         progress.stop();
         context.log.debug(
           `running ${options.command.join(" ")} (cache ${cacheDir}/${compilerVersionDir(version ?? "")})`,
         );
-        return run();
+        return run(cacheContext.compileStarted);
       },
       (ran) => ran.exitCode === 0,
     );
@@ -135,6 +148,7 @@ function result(
     cacheDir,
     compilerVersion: version,
     cache,
+    stoppedForCompile: cache?.requireHit?.compileStarted ?? false,
     warnings,
   };
 }

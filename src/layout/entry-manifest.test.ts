@@ -39,8 +39,35 @@ describe("buildManifest", () => {
         files: [OPTIONS.files[1], OPTIONS.files[0]],
         producer: OPTIONS.producer,
         createdAt: "2026-01-02T03:04:05.000Z",
+        keyFactors: {},
       },
     });
+  });
+
+  it("records the key factors, and a manifest without them (older, or optimum-neuron's) reads as none", () => {
+    const keyFactors = {
+      compileFlags: ["--model-type=transformer", "-O1"],
+      exportConfigHash: "0a1b2c3d",
+      compileMs: 61_250,
+    };
+    const text = buildManifest({ ...OPTIONS, keyFactors });
+    expect(text).toContain('"compileMs": 61250');
+    const parsed = parseManifest(text);
+    expect(parsed.ok && parsed.manifest.keyFactors).toEqual(keyFactors);
+    const older = buildManifest(OPTIONS);
+    expect(older).not.toContain("keyFactors");
+    expect(
+      parseManifest(older).ok &&
+        (parseManifest(older) as { manifest: { keyFactors: object } }).manifest.keyFactors,
+    ).toEqual({});
+  });
+
+  it("drops key factors of the wrong shape but keeps the entry usable", () => {
+    const body = JSON.parse(buildManifest(OPTIONS)) as Record<string, unknown>;
+    body.keyFactors = { compileFlags: [1, "-O1"], exportConfigHash: "nothex!!", compileMs: -5 };
+    const parsed = parseManifest(JSON.stringify(body));
+    expect(parsed).toMatchObject({ ok: true, manifest: { keyFactors: {} } });
+    expect(() => buildManifest({ ...OPTIONS, keyFactors: { exportConfigHash: "x" } })).toThrow(/8 hex/);
   });
 
   it("refuses a lock file, a duplicate or a bad hash", () => {

@@ -37,6 +37,19 @@ export interface ManifestProducer {
   hostHash?: string;
 }
 
+/**
+ * What explains an entry's key, recorded at publish so a miss can be explained later. Every
+ * field is optional: entries published before these existed, or by optimum-neuron, have none.
+ */
+export interface ManifestKeyFactors {
+  /** The compiler flags, as `compile_flags.json` lists them. */
+  compileFlags?: string[];
+  /** `exportRecordHash` of the export configuration the entry was compiled for. */
+  exportConfigHash?: string;
+  /** How long the compile took, when the publishing `exec` saw it happen. */
+  compileMs?: number;
+}
+
 /** A parsed manifest. */
 export interface EntryManifest {
   formatVersion: number;
@@ -49,6 +62,8 @@ export interface EntryManifest {
   producer: ManifestProducer;
   /** ISO-8601 UTC time the entry was published. */
   createdAt: string;
+  /** Empty (or absent, in a manifest built by hand) when nothing was known at publish. */
+  keyFactors?: ManifestKeyFactors;
 }
 
 /** Input of `buildManifest`. */
@@ -58,6 +73,7 @@ export interface BuildManifestOptions {
   files: readonly ManifestFile[];
   producer: ManifestProducer;
   createdAt: Date;
+  keyFactors?: ManifestKeyFactors;
 }
 
 /** Result of `parseManifest`: the manifest, or why it cannot be trusted. */
@@ -77,6 +93,7 @@ export function buildManifest(options: BuildManifestOptions): string {
     files: files.map((file) => ({ name: file.name, size: file.size, sha256: file.sha256 })),
     producer: { ...options.producer },
     createdAt: options.createdAt.toISOString(),
+    keyFactors: { ...options.keyFactors },
   };
   const problem = manifestProblem(manifest);
   if (problem !== null) throw new TypeError(`Cannot build an entry manifest: ${problem}`);
@@ -93,6 +110,7 @@ export function buildManifest(options: BuildManifestOptions): string {
     files: manifest.files.map((file) => ({ ...file })),
     producer,
     createdAt: manifest.createdAt,
+    ...keyFactorsBody(manifest.keyFactors ?? {}),
   };
   return pyJsonDumps(body, { sortKeys: true, indent: 2 }) + "\n";
 }
@@ -147,6 +165,7 @@ export function parseManifest(text: string): ManifestParseResult {
       ...(typeof producer.hostHash === "string" ? { hostHash: producer.hostHash } : {}),
     },
     createdAt,
+    keyFactors: parseKeyFactors(body.keyFactors),
   };
   const problem = manifestProblem(manifest);
   return problem === null ? { ok: true, manifest } : { ok: false, reason: problem };
@@ -159,6 +178,37 @@ export function hashHostName(hostName: string): string {
 
 // --- internal ---
 
+const EXPORT_CONFIG_HASH = /^[0-9a-f]{8}$/;
+
+/** The manifest's `keyFactors` field; none at all when nothing is known (the bytes stay as before). */
+function keyFactorsBody(factors: ManifestKeyFactors): { keyFactors?: PyJsonObject } {
+  const body: Record<string, PyJsonValue> = {};
+  if (factors.compileFlags !== undefined) body.compileFlags = [...factors.compileFlags];
+  if (factors.exportConfigHash !== undefined) body.exportConfigHash = factors.exportConfigHash;
+  if (factors.compileMs !== undefined) body.compileMs = factors.compileMs;
+  return Object.keys(body).length === 0 ? {} : { keyFactors: body };
+}
+
+/**
+ * Key factors are advisory (they explain an entry, they never decide whether its bytes are good),
+ * so a factor of the wrong shape is dropped rather than making the whole entry unusable.
+ */
+function parseKeyFactors(value: PyJsonValue | undefined): ManifestKeyFactors {
+  if (!isPyJsonObject(value)) return {};
+  const factors: ManifestKeyFactors = {};
+  const { compileFlags, exportConfigHash, compileMs } = value;
+  if (Array.isArray(compileFlags) && compileFlags.every((flag) => typeof flag === "string")) {
+    factors.compileFlags = [...(compileFlags as string[])];
+  }
+  if (typeof exportConfigHash === "string" && EXPORT_CONFIG_HASH.test(exportConfigHash)) {
+    factors.exportConfigHash = exportConfigHash;
+  }
+  if (typeof compileMs === "number" && Number.isSafeInteger(compileMs) && compileMs >= 0) {
+    factors.compileMs = compileMs;
+  }
+  return factors;
+}
+
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function manifestProblem(manifest: EntryManifest): string | null {
@@ -168,6 +218,13 @@ function manifestProblem(manifest: EntryManifest): string | null {
   if (versionIssue !== null) return `compilerVersion: ${versionIssue}`;
   if (Number.isNaN(Date.parse(manifest.createdAt))) return "createdAt is not a date";
   if (manifest.files.length === 0) return "files is empty";
+  const { exportConfigHash, compileMs, compileFlags } = manifest.keyFactors ?? {};
+  if (exportConfigHash !== undefined && !EXPORT_CONFIG_HASH.test(exportConfigHash))
+    return "keyFactors.exportConfigHash is not 8 hex digits";
+  if (compileMs !== undefined && (!Number.isSafeInteger(compileMs) || compileMs < 0))
+    return "keyFactors.compileMs is not a whole number of milliseconds";
+  if (compileFlags?.some((flag) => typeof flag !== "string"))
+    return "keyFactors.compileFlags holds a non-string";
   const names = new Set<string>();
   for (const file of manifest.files) {
     const fileIssue = entryFileProblem(file.name);

@@ -4,9 +4,23 @@
  * reads), verified, and the whole entry appears at once by `rename`. A crash at any instant
  * leaves either the old entry, no entry, or the complete new one — never a partial one.
  */
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { classifyEntry } from "../layout/classify-entry.ts";
+import { errorCode } from "./error-code.ts";
 
 /** Hidden directory, beside the entries, that holds staging and trash directories. */
 export const STAGING_DIR_NAME = ".neff-cache-staging";
@@ -14,19 +28,33 @@ export const STAGING_DIR_NAME = ".neff-cache-staging";
 /** Creates a fresh staging directory for one entry, named after the process that owns it. */
 export async function createStagingDir(versionDir: string, module: string): Promise<string> {
   const root = join(versionDir, STAGING_DIR_NAME);
-  await mkdir(root, { recursive: true });
-  return mkdtemp(join(root, `${module}.${process.pid}.`));
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(root, { recursive: true });
+    try {
+      return await mkdtemp(join(root, `${module}.${process.pid}.`));
+    } catch (error) {
+      // Another process's fetch removed the (then empty) staging area in between: make it again.
+      if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** Removes the staging area when nothing is left in it, so a fetch leaves nothing but entries. */
+export async function removeEmptyStagingRoot(versionDir: string): Promise<void> {
+  await rmdir(join(versionDir, STAGING_DIR_NAME)).catch(() => undefined);
 }
 
 /** `kept-existing`: the entry turned into a success or got a lock meanwhile, and was left alone. */
 export type InstallOutcome = "installed" | "replaced" | "kept-existing";
 
 /**
- * Moves a complete staging directory into place as `<versionDir>/<module>`. An existing entry
- * (empty or failed, as the caller decided) is first moved aside into the staging area, so the
- * swap is two renames and the old bytes are deleted only after the new entry is visible. If the
- * entry moved aside turns out to be a success or locked (another process finished or started
- * it since the caller looked), it is put back and the staged copy is discarded.
+ * Moves a complete staging directory into place as `<versionDir>/<module>`. An entry already
+ * there is first looked at where it is: a success or an entry with a compile's lock is kept and
+ * the staged copy discarded, so an installed entry never leaves its place, not even for a
+ * moment. An empty or failed entry is moved aside into the staging area and the staged one put
+ * in its place (two renames; the old bytes are deleted only after the new entry is visible),
+ * under a per-entry lock so that two fetches never swap the same entry at once. Should a
+ * compile start in the entry between the look and the move, it is put back.
  */
 export async function installStagedEntry(
   versionDir: string,
@@ -36,34 +64,94 @@ export async function installStagedEntry(
   const target = join(versionDir, module);
   // Entries get the permissions the compiler's own would (mkdtemp makes them owner-only).
   await chmod(stagingDir, 0o777 & ~process.umask());
-  try {
-    await rename(stagingDir, target);
-    return "installed";
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
-  }
-  const trash = `${stagingDir}.replaced`;
-  await rename(target, trash);
-  const names = await readdir(trash);
-  if (classifyEntry(names) === "success" || names.some((name) => name.endsWith(".lock"))) {
-    await rename(trash, target);
+  if (await renameOnto(stagingDir, target)) return "installed";
+  const keep = async (): Promise<InstallOutcome> => {
     await rm(stagingDir, { recursive: true, force: true });
     return "kept-existing";
+  };
+  if (await holdsWork(target)) return keep();
+  return withSwapLock(versionDir, module, async () => {
+    // Another fetch may have installed it while this one waited for the lock.
+    if (await holdsWork(target)) return keep();
+    if (await renameOnto(stagingDir, target)) return "installed";
+    const trash = `${stagingDir}.replaced`;
+    await rename(target, trash);
+    if (await holdsWork(trash)) {
+      await rename(trash, target);
+      return keep();
+    }
+    try {
+      if (!(await renameOnto(stagingDir, target))) {
+        // Another fetch installed the entry into the gap (its first rename takes no lock): keep it.
+        await rm(trash, { recursive: true, force: true });
+        return keep();
+      }
+    } catch (error) {
+      // Put the previous entry back rather than leave nothing and lose its bytes.
+      await rename(trash, target).catch((restoreError: unknown) => {
+        throw new Error(
+          `could not install ${module} (${(error as Error).message}) nor restore the previous entry, kept at ${trash} (${(restoreError as Error).message})`,
+        );
+      });
+      throw error;
+    }
+    await rm(trash, { recursive: true, force: true });
+    return "replaced";
+  });
+}
+
+/** Renames `from` to `to` unless `to` is a non-empty dir (an empty one is replaced atomically). */
+async function renameOnto(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+    return false;
+  }
+}
+
+/** A success (whatever else it holds) or a dir with a compile's lock: work never to replace. */
+async function holdsWork(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch((error: unknown) => {
+    if (errorCode(error) === "ENOENT") return [] as string[];
+    throw error;
+  });
+  return classifyEntry(names) === "success" || names.some((name) => name.endsWith(".lock"));
+}
+
+/** Suffix of the per-entry lock that serialises swaps among neff-cache processes. */
+const SWAP_LOCK_SUFFIX = ".swap-lock";
+/** How long to wait for another process's swap: two renames, so anything longer is a stuck process. */
+const SWAP_LOCK_WAIT_MS = 30_000;
+
+async function withSwapLock<T>(versionDir: string, module: string, fn: () => Promise<T>): Promise<T> {
+  const lock = join(versionDir, STAGING_DIR_NAME, `${module}${SWAP_LOCK_SUFFIX}`);
+  const started = Date.now();
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw error;
+    }
+    const owner = Number(await readFile(lock, "utf8").catch(() => ""));
+    // A lock whose process is gone (killed mid-swap) is broken; an unreadable one is being written.
+    if (Number.isInteger(owner) && owner > 0 && !processIsAlive(owner)) {
+      await unlink(lock).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() - started > SWAP_LOCK_WAIT_MS) {
+      throw new Error(`another process (pid ${owner}) has held the install lock of ${module} for over 30 s`);
+    }
+    await sleep(10);
   }
   try {
-    await rename(stagingDir, target);
-  } catch (error) {
-    // Put the previous entry back rather than leave nothing and lose its bytes.
-    await rename(trash, target).catch((restoreError: unknown) => {
-      throw new Error(
-        `could not install ${module} (${(error as Error).message}) nor restore the previous entry, kept at ${trash} (${(restoreError as Error).message})`,
-      );
-    });
-    throw error;
+    return await fn();
+  } finally {
+    await unlink(lock).catch(() => undefined);
   }
-  await rm(trash, { recursive: true, force: true });
-  return "replaced";
 }
 
 /** Removes a staging directory that will not be installed. */
@@ -88,6 +176,8 @@ export async function removeAbandonedStaging(
   }
   let removed = 0;
   for (const name of names) {
+    // Swap locks judge their own owner (see withSwapLock).
+    if (name.endsWith(SWAP_LOCK_SUFFIX)) continue;
     const pid = Number(/\.(\d+)\.[^.]+(?:\.replaced)?$/.exec(name)?.[1]);
     if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
     const path = join(root, name);

@@ -11,6 +11,10 @@ export interface RunCommandOptions {
    * instead of this process dying first. Returns the function that removes it.
    */
   trapSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  /** When aborted, the command is stopped: SIGTERM, then SIGKILL if it still runs after `stopGraceMs`. */
+  stop?: AbortSignal;
+  /** @default STOP_GRACE_MS */
+  stopGraceMs?: number;
 }
 
 export interface RunCommandResult {
@@ -22,6 +26,8 @@ export interface RunCommandResult {
 
 /** How long a SIGINT to us waits before it is forwarded to the command (see below). */
 const SIGINT_GRACE_MS = 2000;
+/** How long a stopped command may take to clean up after SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 5000;
 
 /** Runs a command with inherited stdio and resolves when it ends. Fails only when it cannot start. */
 export async function runCommand(options: RunCommandOptions): Promise<RunCommandResult> {
@@ -47,6 +53,17 @@ export async function runCommand(options: RunCommandOptions): Promise<RunCommand
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
     }, SIGINT_GRACE_MS);
   });
+  let killTimer: NodeJS.Timeout | undefined;
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const stop = (): void => {
+    if (!running()) return;
+    child.kill("SIGTERM");
+    killTimer ??= setTimeout(() => {
+      if (running()) child.kill("SIGKILL");
+    }, options.stopGraceMs ?? STOP_GRACE_MS);
+  };
+  if (options.stop?.aborted) stop();
+  options.stop?.addEventListener("abort", stop, { once: true });
   try {
     return await new Promise<RunCommandResult>((resolve, reject) => {
       child.once("error", (error: NodeJS.ErrnoException) => {
@@ -66,6 +83,8 @@ export async function runCommand(options: RunCommandOptions): Promise<RunCommand
       });
     });
   } finally {
+    options.stop?.removeEventListener("abort", stop);
+    clearTimeout(killTimer);
     clearTimeout(interruptTimer);
     release?.();
   }

@@ -23,6 +23,7 @@ import {
   discardStagingDir,
   installStagedEntry,
   removeAbandonedStaging,
+  removeEmptyStagingRoot,
 } from "../local/install-entry.ts";
 import { markEntryUsed } from "../local/mark-entry-used.ts";
 import type { Store } from "../store/store.ts";
@@ -135,7 +136,8 @@ export async function fetch(options: FetchOptions): Promise<FetchResult> {
   };
 
   // Leftovers of killed fetches go whether or not this one downloads anything (one readdir).
-  await removeAbandonedStaging(versionDir);
+  if ((await removeAbandonedStaging(versionDir)) > 0 && plan.downloads.length === 0)
+    await removeEmptyStagingRoot(versionDir);
   if (plan.downloads.length > 0) {
     const totals = plan.downloads.reduce(
       (sum, { entry }) => {
@@ -187,6 +189,8 @@ interface EntryJob {
   replacesLocal: boolean;
   wanted: WantedFile[];
   manifestText: string | null;
+  /** The compile time the manifest records (a key factor), when it does. */
+  compileMs: number | undefined;
   verifiedBy: FetchedEntry["verifiedBy"];
   signedBy?: string;
   /** Created by the first file that starts; shared by the entry's other files. */
@@ -290,6 +294,7 @@ async function fetchEntries(
       const dir = await job.staging?.catch(() => null);
       if (dir) await discardStagingDir(dir);
     }
+    await removeEmptyStagingRoot(versionDir);
   }
   return outcomes;
 }
@@ -301,7 +306,9 @@ async function planEntry(
   trust: TrustPolicy | null,
   signal: AbortSignal | undefined,
 ): Promise<
-  Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "signedBy"> | FetchFailure | { skip: FetchSkip }
+  | Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "signedBy" | "compileMs">
+  | FetchFailure
+  | { skip: FetchSkip }
 > {
   try {
     const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
@@ -375,7 +382,13 @@ async function planEntry(
       : wanted.every((file) => file.md5 !== undefined)
         ? "md5"
         : "size";
-    return { wanted, manifestText, verifiedBy, ...(signedBy !== undefined ? { signedBy } : {}) };
+    return {
+      wanted,
+      manifestText,
+      verifiedBy,
+      compileMs: manifest?.keyFactors?.compileMs,
+      ...(signedBy !== undefined ? { signedBy } : {}),
+    };
   } catch (error) {
     if (signal?.aborted) throw error;
     return { module: entry.module, error: describe(error) };
@@ -423,6 +436,7 @@ async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOut
     bytes: job.wanted.reduce((sum, file) => sum + file.size, 0),
     replaced: job.replacesLocal || installed === "replaced",
     verifiedBy: job.verifiedBy,
+    ...(job.compileMs === undefined ? {} : { compileSeconds: job.compileMs / 1000 }),
     ...(job.signedBy !== undefined ? { signedBy: job.signedBy } : {}),
   };
 }

@@ -82,10 +82,35 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
     }
   }
 
+  const trust = options.trust ?? null;
+  const { records, malformed, untrusted } = await readExportRecords(store, keys, trust, signal);
+  return {
+    store: store.url,
+    modelId,
+    records: filterExportRecords(records, options.filter ?? {}),
+    malformed,
+    ...(trust !== null ? { untrusted } : {}),
+  };
+}
+
+/**
+ * Reads export records by key (their signatures listed among them): each parsed, floats kept,
+ * or reported as malformed or, under a trust policy, untrusted, with the reason; records that
+ * vanished are skipped. Sorted by key.
+ */
+export async function readExportRecords(
+  store: Store,
+  keys: readonly string[],
+  trust: TrustPolicy | null,
+  signal?: AbortSignal,
+): Promise<{
+  records: LookupRecord[];
+  malformed: LookupResult["malformed"];
+  untrusted: NonNullable<LookupResult["untrusted"]>;
+}> {
   const records: LookupRecord[] = [];
   const malformed: LookupResult["malformed"] = [];
   const untrusted: NonNullable<LookupResult["untrusted"]> = [];
-  const trust = options.trust ?? null;
   // Signatures travel beside their records: key ids by record key.
   const signatures = new Map<string, string[]>();
   const recordKeys: string[] = [];
@@ -153,13 +178,8 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
   );
   malformed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   untrusted.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return {
-    store: store.url,
-    modelId,
-    records: filterExportRecords(records, options.filter ?? {}),
-    malformed,
-    ...(trust !== null ? { untrusted } : {}),
-  };
+  records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { records, malformed, untrusted };
 }
 
 // --- internal ---

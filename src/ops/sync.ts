@@ -26,11 +26,12 @@ import {
   modelTaskPrefix,
   versionProblem,
 } from "../layout/cache-layout.ts";
-import { ENTRY_MANIFEST_FILE, entryFileProblem } from "../layout/entry-files.ts";
+import { ENTRY_MANIFEST_FILE, FLAGS_FILE, entryFileProblem } from "../layout/entry-files.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
 import { buildManifest, hashHostName } from "../layout/entry-manifest.ts";
 import type { ManifestFile } from "../layout/entry-manifest.ts";
 import { exportRecordBody, exportRecordHash } from "../layout/export-record.ts";
+import { entryKeyFactors } from "../layout/key-factors.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
@@ -101,6 +102,16 @@ export interface SyncOptions {
   now?: () => Date;
   /** Sign each entry's manifest in every area, and the export record, with this producer key. */
   signingKey?: ProducerSigningKey | null;
+  /** What the manifests record beyond the files (the flags are read from each entry). */
+  keyFactors?: PublishKeyFactors;
+}
+
+/** Key factors known to the publisher rather than to the entry itself. */
+export interface PublishKeyFactors {
+  /** The export configuration's record hash, when a config is known (default: `exportConfig`'s). */
+  exportConfigHash?: string;
+  /** How long each entry's compile took, by module, when the caller watched it happen. */
+  compileMs?: ReadonlyMap<string, number>;
 }
 
 export interface PublishedEntry {
@@ -235,6 +246,13 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
         producer: { tool: "neff-cache", version: NEFF_CACHE_VERSION, hostHash: hashHostName(hostname()) },
         createdAt: now,
+        keyFactors: entryKeyFactors({
+          flagsBytes: entry.files.find((file) => file.name === FLAGS_FILE)?.source.bytes,
+          exportConfigHash:
+            options.keyFactors?.exportConfigHash ??
+            (options.exportConfig ? exportRecordHash(options.exportConfig) : undefined),
+          compileMs: options.keyFactors?.compileMs?.get(module),
+        }),
       });
     };
     const manifestSource = (module: string): WriteSource => textSource(manifestText(module));

@@ -6,8 +6,15 @@
 import { join } from "node:path";
 import { PartialFailureError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
+import type { MissExplanation } from "../layout/explain-miss.ts";
+import { exportRecordHash } from "../layout/export-record.ts";
+import { compileDurationMs } from "../layout/key-factors.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { entriesChangedSince, takeEntrySnapshot } from "../local/entry-snapshot.ts";
+import { forEachConcurrent } from "../local/for-each-concurrent.ts";
+import { readEntryTimes } from "../local/read-compiled-entry.ts";
+import type { CompileWatch } from "../local/watch-compile-starts.ts";
+import { releaseStoppedLocks, watchCompileStarts } from "../local/watch-compile-starts.ts";
 import type { Store } from "../store/store.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import type { FetchResult } from "./fetch.ts";
@@ -43,6 +50,14 @@ export interface NeuronCacheOptions {
   trust?: TrustPolicy | null;
   /** Sign what is published with this producer key. */
   signingKey?: ProducerSigningKey | null;
+  /**
+   * The cache must serve every compile: the moment one starts (a new entry or lock the fetch did
+   * not serve), `context.compileStarted` aborts so `fn` can stop, and nothing is published.
+   * @default false
+   */
+  requireHit?: boolean;
+  /** Explain what `fn` compiled instead of fetching (costs store listings only when it compiled). @default true */
+  explainMisses?: boolean;
   signal?: AbortSignal;
   onProgress?: TransferListener;
   /** Told of store failures that were not fatal. */
@@ -52,6 +67,16 @@ export interface NeuronCacheOptions {
 /** Mutable during `fn`: set `exportConfig` once the export configuration is known. */
 export interface NeuronCacheContext {
   exportConfig: PyJsonObject | undefined;
+  /** Aborted when `requireHit` is set and a compile the cache did not serve starts; never otherwise. */
+  compileStarted: AbortSignal;
+}
+
+/** The entries a run compiled instead of fetching, and why. */
+export interface MissReport {
+  modules: string[];
+  /** One per module, in module order; empty when they could not be explained (see `unexplained`). */
+  explanations: MissExplanation[];
+  unexplained: string | null;
 }
 
 export interface NeuronCacheReport {
@@ -62,6 +87,10 @@ export interface NeuronCacheReport {
   syncSkipped: string | null;
   /** Entries that appeared or changed while `fn` ran. */
   changedEntries: string[];
+  /** What was compiled rather than fetched, and why; null when nothing was. */
+  misses: MissReport | null;
+  /** With `requireHit`: whether a compile started (then `fn` was told to stop and nothing was published). */
+  requireHit: { compileStarted: boolean; modules: string[] } | null;
   warnings: string[];
 }
 
@@ -85,6 +114,8 @@ export async function withNeuronCache<T>(
     sync: null,
     syncSkipped: null,
     changedEntries: [],
+    misses: null,
+    requireHit: null,
     warnings: [],
   };
   const warn = (message: string): void => {
@@ -119,14 +150,48 @@ export async function withNeuronCache<T>(
       }
     }
 
+    const versionDir = join(options.cacheDir, compilerVersionDir(options.compilerVersion));
+    const compileStarted = new AbortController();
+    // Started before the snapshot, so no compile can slip in between the two.
+    const watch: CompileWatch | null = options.requireHit
+      ? await watchCompileStarts({
+          versionDir,
+          onStart: () =>
+            compileStarted.abort(
+              Object.assign(new Error("A compile started that the cache did not serve."), {
+                name: "AbortError",
+              }),
+            ),
+        })
+      : null;
     // Taken after the fetch, so fetched entries are never published back.
-    const snapshot = await takeEntrySnapshot(
-      join(options.cacheDir, compilerVersionDir(options.compilerVersion)),
-    );
-    const context: NeuronCacheContext = { exportConfig: options.exportConfig };
-    const value = await fn(context);
+    const snapshot = await takeEntrySnapshot(versionDir);
+    const context: NeuronCacheContext = {
+      exportConfig: options.exportConfig,
+      compileStarted: compileStarted.signal,
+    };
+    let value: T;
+    try {
+      value = await fn(context);
+    } finally {
+      await watch?.stop();
+    }
     report.changedEntries = await entriesChangedSince(snapshot);
+    const missed = [...new Set([...report.changedEntries, ...(watch?.started ?? [])])].sort();
+    if (watch) report.requireHit = { compileStarted: watch.started.length > 0, modules: [...watch.started] };
+    if (missed.length > 0 && options.explainMisses !== false) {
+      report.misses = await explainMissed(missed, options, report.fetch, context.exportConfig, openStore);
+    }
 
+    if (report.requireHit?.compileStarted) {
+      // Only entries that appeared during this run: a lock in an older one may be another compile's.
+      const created = report.requireHit.modules.filter((module) => !snapshot.names.has(module));
+      await releaseStoppedLocks(versionDir, created).catch((error: unknown) =>
+        warn(`cannot remove the stopped compile's lock files: ${messageOf(error)}`),
+      );
+      report.syncSkipped = "a compile started that the cache did not serve (require-hit)";
+      return { value, report };
+    }
     if (options.readOnly) report.syncSkipped = "read-only";
     else if (!shouldPublish(value)) report.syncSkipped = "the command failed";
     else if (report.changedEntries.length === 0) {
@@ -157,6 +222,10 @@ export async function withNeuronCache<T>(
             options.modelId === undefined || recordVersion === undefined ? undefined : context.exportConfig,
           optimumNeuronVersion: recordVersion,
           signingKey: options.signingKey ?? null,
+          keyFactors: {
+            ...(context.exportConfig ? { exportConfigHash: exportRecordHash(context.exportConfig) } : {}),
+            compileMs: await compileDurations(versionDir, report.changedEntries, snapshot.takenAtMs),
+          },
           signal,
           onProgress: options.onProgress,
         });
@@ -171,6 +240,59 @@ export async function withNeuronCache<T>(
   } finally {
     await (store as Store | null)?.close().catch(() => undefined);
   }
+}
+
+/** Explains the misses; a store that cannot be read leaves them unexplained, never fails the run. */
+async function explainMissed(
+  modules: string[],
+  options: NeuronCacheOptions,
+  fetched: FetchResult | null,
+  exportConfig: PyJsonObject | undefined,
+  openStore: () => Promise<Store>,
+): Promise<MissReport> {
+  if (options.modelId === undefined) {
+    return {
+      modules,
+      explanations: [],
+      unexplained: "no model id given, so no model's entries to compare with",
+    };
+  }
+  try {
+    const { explainCompiles } = await import("./explain-compiles.ts");
+    const explanations = await explainCompiles({
+      store: await openStore(),
+      cacheDir: options.cacheDir,
+      compilerVersion: options.compilerVersion,
+      modelId: options.modelId,
+      task: options.task,
+      modules,
+      fetch: fetched,
+      exportConfig,
+      signal: options.signal,
+    });
+    return { modules, explanations, unexplained: null };
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return { modules, explanations: [], unexplained: `the store could not be read: ${messageOf(error)}` };
+  }
+}
+
+/** How long each compiled success took, from the times its files carry. */
+async function compileDurations(
+  versionDir: string,
+  modules: readonly string[],
+  notBeforeMs: number,
+): Promise<Map<string, number>> {
+  const durations = new Map<string, number>();
+  await forEachConcurrent(modules, 16, async (module) => {
+    try {
+      const ms = compileDurationMs(await readEntryTimes(join(versionDir, module)), notBeforeMs);
+      if (ms !== null) durations.set(module, ms);
+    } catch {
+      // A vanished entry is not published either; sync reports it.
+    }
+  });
+  return durations;
 }
 
 function messageOf(error: unknown): string {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs, withRetry } from "./retry.ts";
+import {
+  classifyTransferError,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  retryDelayMs,
+  withRetry,
+} from "./retry.ts";
 
 describe("withRetry", () => {
   it("retries retryable failures and returns the first success", async () => {
@@ -91,5 +97,27 @@ describe("parseRetryAfter", () => {
     ).toBe(10_000);
     expect(parseRetryAfter("soon")).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
+
+describe("classifyTransferError", () => {
+  const withCode = (code: string, message = "x"): Error => Object.assign(new Error(message), { code });
+  it.each([
+    ["a reset", withCode("ECONNRESET", "aborted"), true],
+    ["Node's aborted body", new Error("aborted"), true],
+    ["undici's terminated body", new TypeError("terminated"), true],
+    ["a premature close", withCode("ERR_STREAM_PREMATURE_CLOSE"), true],
+    ["an idle timeout", Object.assign(new Error("t"), { name: "TimeoutError" }), true],
+    ["a reset inside a cause", new Error("fetch failed", { cause: withCode("UND_ERR_SOCKET") }), true],
+    ["a store error judged retryable", Object.assign(new Error("503"), { retryable: true }), true],
+    [
+      "a store error judged final",
+      Object.assign(new Error("403"), { retryable: false, code: "ECONNRESET" }),
+      false,
+    ],
+    ["a full disk", withCode("ENOSPC"), false],
+    ["wrong bytes", new Error("has sha256 ab, expected cd"), false],
+  ])("%s → retry %s", (_name, error, retry) => {
+    expect(classifyTransferError(error).retry).toBe(retry);
   });
 });

@@ -116,3 +116,31 @@ export function isRetryableFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && RETRYABLE_NETWORK_CODES.has(code);
 }
+
+/**
+ * Whether a failure while a body was being read is worth reading again (from where it broke
+ * off): the connection dropped, was reset or went idle. Failures of the store's own requests
+ * arrive here already judged (`retryable` on a StoreError); local failures (a full disk, a refused write) and bytes that are wrong, not short, are not retried.
+ */
+export function classifyTransferError(error: unknown): RetryDecision {
+  const retryable = field(error, "retryable");
+  if (typeof retryable === "boolean") return { retry: retryable };
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = field(e, "cause"), depth++) {
+    const code = field(e, "code");
+    if (typeof code === "string" && (RETRYABLE_NETWORK_CODES.has(code) || BODY_BREAK_CODES.has(code)))
+      return { retry: true };
+    const name = field(e, "name");
+    if (name === "TimeoutError") return { retry: true };
+    // Node's http client ends a body whose connection closed early with "aborted"; undici with "terminated".
+    const message = field(e, "message");
+    if (message === "aborted" || message === "terminated") return { retry: true };
+  }
+  return { retry: false };
+}
+
+/** Codes of a body that broke off (besides the network codes above). */
+const BODY_BREAK_CODES: ReadonlySet<string> = new Set(["ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_ABORTED"]);
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}

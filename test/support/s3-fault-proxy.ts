@@ -45,6 +45,8 @@ export interface S3ProxyRequest {
   method: string;
   path: string;
   fault: S3FaultKind | null;
+  /** The request's Range header, when it had one. */
+  range?: string;
 }
 
 export interface S3FaultProxyOptions {
@@ -132,7 +134,8 @@ export async function startS3FaultProxy(options: S3FaultProxyOptions): Promise<S
         const length = Number(answer.headers["content-length"] ?? NaN);
         if (rule?.kind === "truncate") {
           const keep = rule.afterBytes ?? (Number.isFinite(length) ? Math.floor(length / 2) : 0);
-          answer.pipe(cutAfter(keep, () => res.destroy())).pipe(res);
+          // The socket, not the response: a response already detached from it would not close it.
+          answer.pipe(cutAfter(keep, () => req.socket.destroy())).pipe(res);
         } else if (rule?.kind === "flip") {
           const at = rule.atByte ?? (Number.isFinite(length) ? Math.floor(length / 2) : 0);
           answer.pipe(flipByteAt(at)).pipe(res);
@@ -153,7 +156,8 @@ export async function startS3FaultProxy(options: S3FaultProxyOptions): Promise<S
     const target = decodePath(req.url ?? "/");
     const rule = pick(method, target);
     const fault = rule?.kind ?? null;
-    log.push({ method, path: target, fault });
+    const range = req.headers.range;
+    log.push(range === undefined ? { method, path: target, fault } : { method, path: target, fault, range });
     if (rule !== null) {
       injected[rule.kind] = (injected[rule.kind] ?? 0) + 1;
       injected.total += 1;
