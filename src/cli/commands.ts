@@ -5,6 +5,7 @@
 import { BUCKET_SERVER_COMMAND } from "./bucket-server-command.ts";
 import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { COPY_COMMAND } from "./copy-command.ts";
 import { CREATE_COMMAND } from "./create-command.ts";
 import { EXEC_COMMAND } from "./exec-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
@@ -32,5 +33,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   SIGN_COMMAND,
   STATS_COMMAND,
   PRUNE_COMMAND,
+  COPY_COMMAND,
   BUCKET_SERVER_COMMAND,
 ];
