@@ -103,13 +103,19 @@ export async function openCliStore(
   return openStore(location, { env: context.env, signal: context.signal });
 }
 
-/** Reads `--config FILE.json` as an export configuration; floats stay floats (`1.0`). */
+/** Reads `--config FILE.json` (or another flag's file) as an export configuration; floats stay floats (`1.0`). */
 export async function exportConfig(
   input: CommandInput,
   context: CliContext,
+  flag = "config",
 ): Promise<PyJsonObject | undefined> {
-  const file = stringOption(input, "config");
+  const file = stringOption(input, flag);
   if (file === undefined) return undefined;
+  return readExportConfig(file, context);
+}
+
+/** The export configuration in `file` (a JSON object, read keeping Python's float vs int). */
+export async function readExportConfig(file: string, context: CliContext): Promise<PyJsonObject> {
   const where = path.resolve(context.cwd, file);
   let text: string;
   try {
@@ -118,7 +124,7 @@ export async function exportConfig(
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
       throw new NotFoundError(`Config file ${where} does not exist.`, {
-        hint: "Pass --config with the path of a JSON file.",
+        hint: "Pass the path of an existing JSON file.",
       });
     throw new UsageError(`Cannot read config file ${where}: ${(error as Error).message}.`);
   }
