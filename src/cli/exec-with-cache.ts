@@ -12,10 +12,17 @@ import type { RunCommandResult } from "../local/run-command.ts";
 import type { NeuronCacheReport } from "../ops/with-neuron-cache.ts";
 import { withNeuronCache } from "../ops/with-neuron-cache.ts";
 import type { Store } from "../store/store.ts";
-import { compilerVersion, localCacheDir } from "./cache-target.ts";
+import { compilerVersion, localCacheDir, storeTimeoutMs } from "./cache-target.ts";
 import type { CommandInput } from "./command-spec.ts";
 import type { CliContext } from "./context.ts";
 import { createProgressLine } from "./render/progress.ts";
+
+/**
+ * How long exec's publishing may take when no --timeout is given: the compile is done by then,
+ * and a stalled store must not hold the command's exit code back for long. 10 minutes is
+ * over ten times what publishing a large model (tens of GB on a fast link) takes.
+ */
+export const DEFAULT_EXEC_PUBLISH_TIMEOUT_MS = 10 * 60_000;
 
 export interface ExecWithCacheOptions {
   command: readonly string[];
@@ -62,6 +69,7 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
       stop,
     });
 
+  const timeoutMs = storeTimeoutMs(input, context);
   let cacheDir: string | null = null;
   let version: string | null = null;
   try {
@@ -105,6 +113,8 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         requireHit: options.requireHit,
         mounted,
         signal: context.signal,
+        ...(timeoutMs === undefined ? {} : { fetchTimeoutMs: timeoutMs }),
+        publishTimeoutMs: timeoutMs ?? DEFAULT_EXEC_PUBLISH_TIMEOUT_MS,
         onProgress: progress.listener,
         onWarning: (message) => {
           progress.stop();
