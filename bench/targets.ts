@@ -4,6 +4,8 @@
  */
 import type { BenchResults, TargetResult } from "./results.ts";
 
+/** fetch and sync may take at most this fraction of rclone's time with the same concurrency. */
+export const RCLONE_RATIO_LIMIT = 0.8;
 /** A warm `exec` may add at most this much to the wrapped command. */
 export const EXEC_OVERHEAD_LIMIT_MS = 200;
 /** Listing requests a warm `exec` may make per store. */
@@ -29,8 +31,8 @@ export function judgeTargets(results: Partial): TargetResult[] {
         description: `${kind} (${set}) vs rclone`,
         value,
         unit: "×",
-        limit: "≤ 1.00×",
-        pass: verdict(value, (v) => v <= 1.0),
+        limit: `≤ ${RCLONE_RATIO_LIMIT.toFixed(2)}×`,
+        pass: verdict(value, (v) => v <= RCLONE_RATIO_LIMIT),
       });
     }
   }

@@ -122,6 +122,11 @@ export async function exportConfig(
 ): Promise<PyJsonObject | undefined> {
   const file = stringOption(input, "config");
   if (file === undefined) return undefined;
+  return readExportConfig(file, context);
+}
+
+/** The export configuration in `file` (a JSON object, read keeping Python's float vs int). */
+export async function readExportConfig(file: string, context: CliContext): Promise<PyJsonObject> {
   const where = path.resolve(context.cwd, file);
   let text: string;
   try {

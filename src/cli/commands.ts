@@ -6,8 +6,10 @@ import { BUCKET_SERVER_COMMAND } from "./bucket-server-command.ts";
 import { TIMEOUT_OPTION } from "./cache-target.ts";
 import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { COPY_COMMAND } from "./copy-command.ts";
 import { CREATE_COMMAND } from "./create-command.ts";
 import { EXEC_COMMAND } from "./exec-command.ts";
+import { EXPLAIN_COMMAND } from "./explain-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
 import { KEYGEN_COMMAND } from "./keygen-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
@@ -32,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   SYNC_COMMAND,
   LOOKUP_COMMAND,
   EXEC_COMMAND,
+  EXPLAIN_COMMAND,
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,
@@ -39,5 +42,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   SIGN_COMMAND,
   STATS_COMMAND,
   PRUNE_COMMAND,
+  COPY_COMMAND,
   BUCKET_SERVER_COMMAND,
 ].map(withStoreTimeout);

@@ -33,6 +33,11 @@ export const EXEC_COMMAND: CommandSpec = {
     },
     task: TASK_OPTION,
     config: CONFIG_OPTION,
+    "config-after": {
+      type: "string",
+      value: "FILE.json",
+      help: "like --config, but read after the command succeeded (for a command that writes it); no file means no record, a bad one is a warning",
+    },
     "optimum-neuron-version": OPTIMUM_NEURON_VERSION_OPTION,
     bucket: BUCKET_OPTION,
     "cache-dir": CACHE_DIR_OPTION,
@@ -59,6 +64,7 @@ export const EXEC_COMMAND: CommandSpec = {
       modelId,
       task: stringOption(input, "task"),
       exportConfig: config,
+      exportConfigAfter: stringOption(input, "config-after"),
       // Looked up only if a record is about to be written: a missing one never blocks the compile.
       optimumNeuronVersion: () => optimumNeuronVersion(input, context),
       readOnly: flagOption(input, "read-only") || isOn(context.env.NEFF_CACHE_READ_ONLY),

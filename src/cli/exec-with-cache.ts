@@ -3,7 +3,7 @@
  * fails, never a reason not to run the command), run the command between fetch and sync, and
  * report. Kept out of the command table so `exec`'s start-up imports stay small.
  */
-import { UsageError } from "../errors.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { isMountPoint, mountedFromEnv } from "../local/is-mount-point.ts";
@@ -12,7 +12,7 @@ import type { RunCommandResult } from "../local/run-command.ts";
 import type { NeuronCacheReport } from "../ops/with-neuron-cache.ts";
 import { withNeuronCache } from "../ops/with-neuron-cache.ts";
 import type { Store } from "../store/store.ts";
-import { compilerVersion, localCacheDir, storeTimeoutMs } from "./cache-target.ts";
+import { compilerVersion, localCacheDir, readExportConfig, storeTimeoutMs } from "./cache-target.ts";
 import type { CommandInput } from "./command-spec.ts";
 import type { CliContext } from "./context.ts";
 import { createProgressLine } from "./render/progress.ts";
@@ -29,6 +29,8 @@ export interface ExecWithCacheOptions {
   modelId: string | undefined;
   task: string | undefined;
   exportConfig: PyJsonObject | undefined;
+  /** A file the command writes its export configuration to, read once it succeeded. */
+  exportConfigAfter: string | undefined;
   optimumNeuronVersion: () => Promise<string>;
   readOnly: boolean;
   strict: boolean;
@@ -126,7 +128,17 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         context.log.debug(
           `running ${options.command.join(" ")} (cache ${cacheDir}/${compilerVersionDir(version ?? "")})`,
         );
-        return run(cacheContext.compileStarted);
+        const ran = await run(cacheContext.compileStarted);
+        if (ran.exitCode === 0 && options.exportConfigAfter !== undefined) {
+          try {
+            cacheContext.exportConfig = await readExportConfig(options.exportConfigAfter, context);
+          } catch (error) {
+            // The command wrote no configuration: there is no record to write, as without --config.
+            if (error instanceof NotFoundError) context.log.debug(`no export record: ${error.message}`);
+            else warn(`no export record: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+        return ran;
       },
       (ran) => ran.exitCode === 0,
     );

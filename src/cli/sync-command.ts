@@ -32,6 +32,12 @@ export const SYNC_COMMAND: CommandSpec = {
     "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": COMPILER_VERSION_OPTION,
     concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
+    module: {
+      type: "string",
+      multiple: true,
+      value: "MODULE_…",
+      help: "publish only this entry (repeatable); default every local successful entry",
+    },
   },
   async run(input, context) {
     const modelId = input.positionals[0];
@@ -45,6 +51,7 @@ export const SYNC_COMMAND: CommandSpec = {
     const onVersion = config === undefined ? undefined : await optimumNeuronVersion(input, context);
     const cacheDir = localCacheDir(input, context);
     const version = await compilerVersion(input, context);
+    const modules = input.values.module as string[] | undefined;
     const [{ sync }, { renderSync }, { createProgressLine }, { syncStatsRecord }] = await Promise.all([
       import("../ops/sync.ts"),
       import("./render/sync.ts"),
@@ -60,6 +67,7 @@ export const SYNC_COMMAND: CommandSpec = {
         compilerVersion: version,
         modelId,
         task: stringOption(input, "task"),
+        ...(modules === undefined ? {} : { modules }),
         exportConfig: config,
         optimumNeuronVersion: onVersion,
         concurrency: integerOption(input, "concurrency"),

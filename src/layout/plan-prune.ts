@@ -14,18 +14,14 @@
  * Each removed copy lists its markers (`model.done` and the manifest) apart from its other
  * files: the executor deletes markers first, so a concurrent reader never takes a half entry.
  */
-import { COMPILER_DIR_PREFIX } from "./cache-layout.ts";
 import type { EntryState } from "./classify-entry.ts";
 import { classifyEntry } from "./classify-entry.ts";
-import { DONE_FILE, ENTRY_MANIFEST_FILE, NEFF_FILE } from "./entry-files.ts";
-import { parseLayoutKey } from "./parse-layout-key.ts";
+import { DONE_FILE, ENTRY_MANIFEST_FILE } from "./entry-files.ts";
+import type { EntryCopy, ListedObject } from "./group-store-listing.ts";
+import { areaId, copyId, entryId, groupStoreListing } from "./group-store-listing.ts";
 
 /** One listed object: what the planner needs of a `StoreObject`. */
-export interface PruneListedObject {
-  key: string;
-  size: number;
-  lastModified?: Date;
-}
+export type PruneListedObject = ListedObject;
 
 /** What to remove. Scopes narrow; criteria select within the scope (any criterion suffices). */
 export interface PruneSelectors {
@@ -95,45 +91,17 @@ export function planPrune(
   selectors: PruneSelectors,
   now: Date,
 ): PrunePlan {
-  const copies = new Map<string, Copy>();
-  const records: Array<{
-    key: string;
-    bytes: number;
-    compilerVersion: string;
-    modelId: string;
-    task: string;
-  }> = [];
-  const junk: PrunedKey[] = [];
-  let foreignKeys = 0;
-  const versions = new Set<string>();
-
-  for (const object of objects) {
-    const parsed = parseOwned(object.key);
-    if (parsed === null) {
-      foreignKeys += 1;
-      continue;
-    }
-    if ("junk" in parsed) {
-      if (inScope(selectors, parsed.compilerVersion)) {
-        junk.push({ key: object.key, reason: "junk", detail: parsed.junk, bytes: object.size });
-      }
-      continue;
-    }
-    versions.add(parsed.compilerVersion);
-    if (parsed.area === "record") {
-      records.push({ key: object.key, bytes: object.size, ...parsed });
-      continue;
-    }
-    const id = copyId(parsed);
-    let copy = copies.get(id);
-    if (!copy) {
-      copy = { ...parsed, files: new Map(), newest: null };
-      copies.set(id, copy);
-    }
-    copy.files.set(parsed.file, object);
-    const at = object.lastModified?.getTime();
-    if (at !== undefined && (copy.newest === null || at > copy.newest)) copy.newest = at;
-  }
+  const grouped = groupStoreListing(objects);
+  const copies = new Map(grouped.copies.map((copy) => [copyId(copy), copy]));
+  const records = grouped.records;
+  const junk: PrunedKey[] = grouped.junk
+    .filter((key) => inScope(selectors, key.compilerVersion))
+    .map((key) => ({ key: key.key, reason: "junk", detail: key.detail, bytes: key.size }));
+  const foreignKeys = grouped.foreignKeys;
+  const versions = new Set<string>([
+    ...grouped.copies.map((copy) => copy.compilerVersion),
+    ...records.map((record) => record.compilerVersion),
+  ]);
 
   const compilerVersions = [...versions].sort(compareCompilerVersions).reverse();
   const keptVersions =
@@ -157,7 +125,7 @@ export function planPrune(
 
   const removed = new Map<string, PruneReason>();
   /** Why a whole entry (every copy in scope) goes, or null. */
-  const entryReason = (copy: Copy): PruneReason | null => {
+  const entryReason = (copy: EntryCopy): PruneReason | null => {
     if (keptVersions !== null && !keptVersions.has(copy.compilerVersion)) return "old-compiler-version";
     if (cutoff !== null) {
       const newest = entryNewest.get(entryId(copy));
@@ -215,7 +183,7 @@ export function planPrune(
     // Emptied by this prune, or (with --incomplete) already describing nothing fetchable.
     else if (!completeLeft.has(area) && (prunedAreas.has(area) || selectors.incomplete === true))
       reason = "no-entries-left";
-    if (reason !== null) prunedRecords.push({ key: record.key, reason, bytes: record.bytes });
+    if (reason !== null) prunedRecords.push({ key: record.key, reason, bytes: record.size });
   }
 
   const entries: PrunedEntry[] = [];
@@ -291,86 +259,13 @@ export function compareCompilerVersions(a: string, b: string): number {
 
 // --- internal ---
 
-type Parsed =
-  | { area: "flat"; compilerVersion: string; module: string; file: string }
-  | { area: "model"; compilerVersion: string; modelId: string; task: string; module: string; file: string }
-  | { area: "record"; compilerVersion: string; modelId: string; task: string }
-  | { junk: string; compilerVersion: string };
-
-interface Copy {
-  area: "flat" | "model";
-  compilerVersion: string;
-  modelId?: string;
-  task?: string;
-  module: string;
-  files: Map<string, PruneListedObject>;
-  newest: number | null;
-}
-
-/** A key of ours (entry file, marker of a failed or running compile, record), junk, or null if foreign. */
-function parseOwned(key: string): Parsed | null {
-  const parsed = parseLayoutKey(key);
-  if (parsed.ok) {
-    const k = parsed.key;
-    if (k.area === "record")
-      return { area: "record", compilerVersion: k.compilerVersion, modelId: k.modelId, task: k.task };
-    if (k.area === "flat")
-      return { area: "flat", compilerVersion: k.compilerVersion, module: k.module, file: k.file };
-    return {
-      area: "model",
-      compilerVersion: k.compilerVersion,
-      modelId: k.modelId,
-      task: k.task,
-      module: k.module,
-      file: k.file,
-    };
-  }
-  const head = key.split("/", 1)[0] ?? "";
-  if (parsed.reason === "not-ours" || !head.startsWith(COMPILER_DIR_PREFIX)) return null;
-  const compilerVersion = head.slice(COMPILER_DIR_PREFIX.length);
-  if (parsed.reason === "excluded-file") {
-    // model.log, *.lock, partial downloads: never transferred, but part of their entry's state.
-    const slash = key.lastIndexOf("/");
-    const entry = parseLayoutKey(`${key.slice(0, slash)}/${NEFF_FILE}`);
-    if (entry.ok && entry.key.area !== "record") {
-      const file = key.slice(slash + 1);
-      const k = entry.key;
-      return k.area === "flat"
-        ? { area: "flat", compilerVersion: k.compilerVersion, module: k.module, file }
-        : {
-            area: "model",
-            compilerVersion: k.compilerVersion,
-            modelId: k.modelId,
-            task: k.task,
-            module: k.module,
-            file,
-          };
-    }
-  }
-  return { junk: `${parsed.reason}: ${parsed.detail}`, compilerVersion };
-}
-
 function inScope(selectors: PruneSelectors, compilerVersion: string): boolean {
   return selectors.compilerVersion === undefined || selectors.compilerVersion === compilerVersion;
 }
 
 /** A complete copy: a success by the compiler's rule (`model.neff` and `model.done`). */
-function isComplete(copy: Copy): boolean {
+function isComplete(copy: EntryCopy): boolean {
   return classifyEntry(copy.files.keys()) === "success";
-}
-
-function entryId(copy: Pick<Copy, "compilerVersion" | "module">): string {
-  return `${copy.compilerVersion}|${copy.module}`;
-}
-
-function areaId(compilerVersion: string, modelId: string, task: string): string {
-  return `${compilerVersion}|${modelId}|${task}`;
-}
-
-function copyId(copy: Pick<Copy, "area" | "compilerVersion" | "module" | "modelId" | "task">): string {
-  return copy.area === "flat"
-    ? `flat|${copy.compilerVersion}|${copy.module}`
-    : `model|${areaId(copy.compilerVersion, copy.modelId ?? "", copy.task ?? "")}|${copy.module}`;
 }
 
 function entrySortKey(entry: PrunedEntry): string {

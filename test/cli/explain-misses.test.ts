@@ -3,6 +3,7 @@
  * the compiler simulator (whose flags feed the flags hash as the compiler's do) and a directory
  * store. Each reason the README lists is produced by a real run here.
  */
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -306,5 +307,44 @@ describe("exec --require-hit", () => {
     const run = await cli("exec", "--require-hit", "--model", MODEL, "--bucket", store, "--", "true");
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--require-hit needs the local compile cache/);
+  });
+});
+
+describe("neff-cache explain", () => {
+  it("says which local entries the store lacks and why, and which store entries the local cache lacks", async () => {
+    await exec({ graph: "llama", graphs: 2, flags: "-O1" });
+    await wipe();
+    // Compiled here without the cache: other flags, and one graph of its own.
+    const sim = [...simulatorCommand(), "--cache-dir", cache, "--flags", "-O2"];
+    spawnSync(sim[0] ?? "", [...sim.slice(1), "--graph-text", "llama", "--graphs", "3"], { env });
+    const run = await cli(
+      "explain",
+      MODEL,
+      "--task",
+      TASK,
+      "--bucket",
+      store,
+      "--cache-dir",
+      cache,
+      "--json",
+    );
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      shared: string[];
+      localOnly: Array<{ module: string; reasons: Reason[] }>;
+      storeOnly: Array<{ module: string; reason: string }>;
+    };
+    expect(result.shared).toEqual([]);
+    expect(result.localOnly.map((entry) => entry.reasons[0]?.kind).sort()).toEqual([
+      "other-flags",
+      "other-flags",
+      "other-graph",
+    ]);
+    expect(result.storeOnly.map((entry) => entry.reason)).toEqual(["not-fetched", "not-fetched"]);
+    const human = await cli("explain", MODEL, "--task", TASK, "--bucket", store, "--cache-dir", cache);
+    expect(human.stdout).toMatch(/3 local entries the store lacks:\n {4}MODULE_\S+: /);
+    expect(human.stdout).toMatch(
+      /2 store entries the local cache lacks:\n {4}MODULE_\S+: not in the local cache/,
+    );
   });
 });

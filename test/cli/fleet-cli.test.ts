@@ -110,3 +110,47 @@ describe("cli: prune", () => {
     expect(JSON.parse(left.stdout).fetched).toHaveLength(1);
   });
 });
+
+describe("cli: copy", () => {
+  const refusals = [
+    { what: "no --to", argv: ["copy", "--from", "./store"], code: 2, message: /needs --from and --to/ },
+    {
+      what: "the same store twice",
+      argv: ["copy", "--from", "./store", "--to", "./store"],
+      code: 2,
+      message: /same store/,
+    },
+    {
+      what: "a destination that does not exist",
+      argv: ["copy", "--from", "./store", "--to", "./nowhere"],
+      code: 3,
+      message: /neff-cache create/,
+    },
+    {
+      what: "a malformed store",
+      argv: ["copy", "--from", "gs://x", "--to", "./store"],
+      code: 2,
+      message: /Invalid bucket or store URL/,
+    },
+  ];
+  for (const { what, argv, code, message } of refusals) {
+    it(`refuses ${what} with exit ${code} and the fix`, async () => {
+      const run = await cli(...argv);
+      expect(run.code).toBe(code);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it("bakes a bundle that fetch reads, and a second copy writes nothing", async () => {
+    await publish("org/a", 2);
+    expect((await cli("create", "./bundle")).code).toBe(0);
+    const first = await cli("copy", "--from", "./store", "--to", "./bundle", "org/a", "--json");
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).copied).toHaveLength(4);
+    const again = await cli("copy", "--from", "./store", "--to", "./bundle", "org/a");
+    expect(again.stdout).toMatch(/Copied 0 entry copies .*\n {2}4 already in the destination/);
+    const fetched = await cli("fetch", "org/a", "--bucket", "./bundle", "--cache-dir", "./cache2", "--json");
+    expect(JSON.parse(fetched.stdout).fetched).toHaveLength(2);
+  });
+});

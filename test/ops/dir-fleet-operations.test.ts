@@ -17,4 +17,5 @@ runFleetOperationSuite({
     roots.push(root);
     return createDirStore({ root });
   },
+  cliEnv: () => ({}),
 });

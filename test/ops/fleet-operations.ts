@@ -3,10 +3,12 @@
  * records, never half an entry installed by a fetch running beside it) and copy between stores
  * (every verified entry and record, idempotent, resumable). Every backend runs it.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PartialFailureError } from "../../src/errors.ts";
@@ -17,6 +19,9 @@ import { pyFloat } from "../../src/layout/py-json.ts";
 import { fetch } from "../../src/ops/fetch.ts";
 import { lookup } from "../../src/ops/lookup.ts";
 import { prune } from "../../src/ops/prune.ts";
+import type { SameStore } from "../../src/ops/copy.ts";
+import { copy } from "../../src/ops/copy.ts";
+import { createDirStore } from "../../src/store/dir/dir-store.ts";
 import { sync } from "../../src/ops/sync.ts";
 import type { Store } from "../../src/store/store.ts";
 import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
@@ -25,11 +30,22 @@ export interface FleetOperationSuiteOptions {
   name: string;
   /** A fresh, empty store for one test. */
   createStore: () => Promise<Store>;
+  /** The environment a CLI process needs to open the stores (credentials, endpoints). */
+  cliEnv: () => Record<string, string>;
+  /** Two fresh stores in one bucket, and that bucket at its root: a copy between them runs inside it. */
+  createSameStoreEnds?: () => Promise<{ from: Store; to: Store; sameStore: SameStore }>;
 }
 
 export const FLEET_CV = "2.21.33363.0+82129205";
 const CV = FLEET_CV;
 export const FLEET_OLD_CV = "2.20.1.0+00000001";
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The CLI run from its sources, as its own process (so it can be killed). */
+const CLI = [
+  "--import",
+  pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href,
+  path.join(ROOT, "src/cli/entry.ts"),
+];
 
 /** Compiles `graphs` into a fresh cache and publishes them (both areas, with a record). */
 export async function publishModel(
@@ -185,5 +201,129 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
         expect(await listKeys(store)).toEqual([]);
       },
     );
+
+    it("copy brings every complete entry (both areas) and record, and a second copy writes nothing", async () => {
+      const m1 = await publishModel(store, "org/m1", ["c-a", "c-b"]);
+      await publishModel(store, "org/m2", ["c-c"]);
+      await store.write(`${compilerVersionDir(CV)}/MODULE_failed0+0/model.log`, {
+        size: 4,
+        open: () => Readable.from([Buffer.from("boom")]),
+      });
+      const to = await options.createStore();
+      try {
+        const first = await copy({ from: store, to });
+        expect(first.failed).toEqual([]);
+        // 3 flat copies and 3 per-model copies; the failed entry stays behind.
+        expect(first.copied).toHaveLength(6);
+        expect(first.copied.every((entry) => entry.verifiedBy === "manifest")).toBe(true);
+        expect(first.records).toHaveLength(2);
+        expect(first.skipped).toEqual([expect.objectContaining({ reason: "incomplete-in-source" })]);
+        const source = (await listKeys(store)).filter((key) => !key.includes("MODULE_failed0"));
+        expect(await listKeys(to)).toEqual(source);
+
+        const fetched = await fetch({ store: to, cacheDir, compilerVersion: CV, modelId: "org/m1" });
+        expect(fetched.fetched.map((entry) => entry.module).sort()).toEqual([...m1].sort());
+        expect(await installedEntries(cacheDir)).toHaveLength(2);
+        expect((await lookup({ store: to, modelId: "org/m2" })).records).toHaveLength(1);
+
+        const second = await copy({ from: store, to });
+        expect(second).toMatchObject({ copied: [], records: [], failed: [], bytes: 0 });
+        expect(second.skipped.filter((skip) => skip.reason === "present")).toHaveLength(8);
+      } finally {
+        await to.close();
+      }
+    });
+
+    it("copy MODEL_ID brings that model's area, its flat copies and its records only", async () => {
+      await publishModel(store, "org/m1", ["d-a", "d-b"]);
+      await publishModel(store, "org/m2", ["d-c"]);
+      const to = await options.createStore();
+      try {
+        const result = await copy({ from: store, to, modelId: "org/m1" });
+        expect(result.copied).toHaveLength(4);
+        expect(result.records).toHaveLength(1);
+        const keys = await listKeys(to);
+        expect(keys.some((key) => key.includes("/org/m2/"))).toBe(false);
+        expect((await fetch({ store: to, cacheDir, compilerVersion: CV, all: true })).fetched).toHaveLength(
+          2,
+        );
+      } finally {
+        await to.close();
+      }
+    });
+
+    if (options.createSameStoreEnds) {
+      const createEnds = options.createSameStoreEnds;
+      it("copy between two prefixes of one bucket runs inside the store", async () => {
+        const { from, to, sameStore } = await createEnds();
+        try {
+          await publishModel(from, "org/m", ["s-a", "s-b"]);
+          const result = await copy({ from, to, sameStore });
+          expect(result).toMatchObject({ serverSide: true, failed: [], bytes: 0 });
+          expect(result.copied).toHaveLength(4);
+          expect(result.copied.every((entry) => entry.verifiedBy === "store")).toBe(true);
+          expect(await listKeys(to)).toEqual(await listKeys(from));
+          expect(
+            (await fetch({ store: to, cacheDir, compilerVersion: CV, modelId: "org/m" })).fetched,
+          ).toHaveLength(2);
+          expect((await copy({ from, to, sameStore })).copied).toEqual([]);
+        } finally {
+          await from.close();
+          await to.close();
+          await sameStore.store.close();
+        }
+      });
+    }
+
+    it("copy killed mid-way and run again completes, verified, into a directory bundle", async () => {
+      const graphs = Array.from({ length: 16 }, (_, index) => `k-${index}`);
+      await publishModel(store, "org/m", graphs, { neffBytes: 100_000 });
+      const bundle = await mkdtemp(path.join(tmpdir(), "neff-fleet-bundle-"));
+      try {
+        const child = spawn(
+          process.execPath,
+          [...CLI, "copy", "--from", store.url, "--to", bundle, "--concurrency", "1"],
+          {
+            env: { PATH: process.env.PATH, HOME: bundle, ...options.cliEnv() },
+            stdio: ["ignore", "ignore", "pipe"],
+          },
+        );
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        // Killed as soon as the first entry file lands.
+        const versionDir = path.join(bundle, compilerVersionDir(CV));
+        let killed = false;
+        while (!killed) {
+          const names = await readdir(versionDir).catch(() => [] as string[]);
+          if (names.some((name) => name.startsWith("MODULE_"))) {
+            child.kill("SIGKILL");
+            killed = true;
+          } else if (child.exitCode !== null)
+            throw new Error(`copy ended before it could be killed: ${stderr}`);
+          else await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await exited;
+        const to = createDirStore({ root: bundle });
+        try {
+          const partial = await listKeys(to);
+          const manifests = partial.filter((key) => key.endsWith(ENTRY_MANIFEST_FILE)).length;
+          // The kill came mid-way: some entry copies (32 in all) are missing their manifest.
+          expect(manifests).toBeLessThan(32);
+          const resumed = await copy({ from: store, to });
+          expect(resumed.failed).toEqual([]);
+          expect(resumed.copied.length + manifests).toBeGreaterThanOrEqual(32);
+          expect(await listKeys(to)).toEqual(await listKeys(store));
+          const fetched = await fetch({ store: to, cacheDir, compilerVersion: CV, modelId: "org/m" });
+          expect(fetched.fetched).toHaveLength(16);
+          expect(await installedEntries(cacheDir)).toHaveLength(16);
+          expect((await copy({ from: store, to })).copied).toEqual([]);
+        } finally {
+          await to.close();
+        }
+      } finally {
+        await rm(bundle, { recursive: true, force: true });
+      }
+    });
   });
 }

@@ -15,12 +15,30 @@ afterAll(async () => {
   await server?.close();
 });
 
+const hfEnv = () => ({ HF_TOKEN: TOKEN, HF_ENDPOINT: server.url, HF_HOME: "/nonexistent-hf-home" });
+
 runFleetOperationSuite({
   name: "hf (local Hub bucket server)",
   createStore: async () => {
-    const env = { HF_TOKEN: TOKEN, HF_ENDPOINT: server.url, HF_HOME: "/nonexistent-hf-home" };
-    const store = createHfStore({ namespace: "neff", name: `fleet-ops-${++buckets}`, prefix: "", env });
+    const store = createHfStore({
+      namespace: "neff",
+      name: `fleet-ops-${++buckets}`,
+      prefix: "",
+      env: hfEnv(),
+    });
     await store.create();
     return store;
+  },
+  cliEnv: hfEnv,
+  createSameStoreEnds: async () => {
+    const name = `fleet-ops-${++buckets}`;
+    const open = (prefix: string) => createHfStore({ namespace: "neff", name, prefix, env: hfEnv() });
+    const root = open("");
+    await root.create();
+    return {
+      from: open("staging"),
+      to: open("trusted"),
+      sameStore: { store: root, fromPrefix: "staging", toPrefix: "trusted" },
+    };
   },
 });

@@ -13,5 +13,16 @@ describeWithS3("fleet operations on S3", (s3) => {
     name: "s3",
     createStore: async () =>
       createS3Store({ bucket: bucket.bucket, prefix: randomTestPrefix(), env: s3StoreEnv(s3) }),
+    cliEnv: () => s3StoreEnv(s3),
+    createSameStoreEnds: async () => {
+      const fromPrefix = randomTestPrefix();
+      const toPrefix = randomTestPrefix();
+      const open = (prefix: string) => createS3Store({ bucket: bucket.bucket, prefix, env: s3StoreEnv(s3) });
+      return {
+        from: open(fromPrefix),
+        to: open(toPrefix),
+        sameStore: { store: open(""), fromPrefix, toPrefix },
+      };
+    },
   });
 });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type * as S3Sdk from "@aws-sdk/client-s3";
-import { describe, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 
 export interface S3TestEnv {
   endpoint: string;
@@ -134,4 +134,32 @@ export async function emptyAndRemoveBucket(
   } catch (error) {
     if ((error as { name?: string }).name !== "NoSuchBucket") throw error;
   }
+}
+
+/**
+ * For a suite whose credentials come from the SDK's provider chain, which reads process.env
+ * itself: before the suite, every AWS_* variable is removed and `vars` set (point the
+ * credentials and config files at a test's own, and switch off what it must not reach);
+ * afterwards the environment is restored.
+ */
+export function isolateAwsEnvironment(vars: () => Record<string, string>): void {
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(() => {
+    for (const name of Object.keys(process.env)) {
+      if (name.startsWith("AWS_")) {
+        saved[name] = process.env[name];
+        delete process.env[name];
+      }
+    }
+    for (const [name, value] of Object.entries(vars())) {
+      if (!(name in saved)) saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+  });
+  afterAll(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
 }

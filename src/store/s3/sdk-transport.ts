@@ -14,7 +14,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type * as HttpHandlerModule from "@smithy/node-http-handler";
 import { S3ResponseError } from "./s3-error.ts";
 import type { S3Settings } from "./s3-settings.ts";
-import type { ListPage, S3Transport } from "./s3-transport.ts";
+import type { Body, ListPage, S3Transport } from "./s3-transport.ts";
 
 interface Runtime {
   sdk: typeof S3Sdk;
@@ -118,16 +118,18 @@ export function createSdkTransport(
     },
 
     async put(input, signal) {
-      const out = await send<S3Sdk.PutObjectCommandOutput>(
-        (sdk) =>
-          new sdk.PutObjectCommand({
-            Bucket: bucket,
-            Key: input.key,
-            Body: input.body,
-            ContentLength: input.size,
-            ...(input.ifAbsent ? { IfNoneMatch: "*" } : {}),
-          }),
-        signal,
+      const out = await failingWithBody(input.body, signal, (bodySignal) =>
+        send<S3Sdk.PutObjectCommandOutput>(
+          (sdk) =>
+            new sdk.PutObjectCommand({
+              Bucket: bucket,
+              Key: input.key,
+              Body: input.body,
+              ContentLength: input.size,
+              ...(input.ifAbsent ? { IfNoneMatch: "*" } : {}),
+            }),
+          bodySignal,
+        ),
       );
       return { etag: out.ETag };
     },
@@ -173,17 +175,19 @@ export function createSdkTransport(
     },
 
     async uploadPart(input, signal) {
-      const out = await send<S3Sdk.UploadPartCommandOutput>(
-        (sdk) =>
-          new sdk.UploadPartCommand({
-            Bucket: bucket,
-            Key: input.key,
-            UploadId: input.uploadId,
-            PartNumber: input.partNumber,
-            Body: input.body,
-            ContentLength: input.size,
-          }),
-        signal,
+      const out = await failingWithBody(input.body, signal, (bodySignal) =>
+        send<S3Sdk.UploadPartCommandOutput>(
+          (sdk) =>
+            new sdk.UploadPartCommand({
+              Bucket: bucket,
+              Key: input.key,
+              UploadId: input.uploadId,
+              PartNumber: input.partNumber,
+              Body: input.body,
+              ContentLength: input.size,
+            }),
+          bodySignal,
+        ),
       );
       if (out.ETag === undefined) throw new S3ResponseError(500, "InternalError", "no ETag for the part");
       return { etag: out.ETag };
@@ -272,6 +276,32 @@ export function fromSdkError(error: unknown): unknown {
 }
 
 // --- internal ---
+
+/**
+ * Runs a request whose body is a stream so that a failing body (a disk error) fails the
+ * request with that error: the SDK's handler would otherwise wait for bytes that never come.
+ */
+async function failingWithBody<T>(
+  body: Body,
+  signal: AbortSignal | undefined,
+  run: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (body instanceof Uint8Array) return run(signal);
+  const failed = new AbortController();
+  let bodyError: unknown;
+  const onError = (error: unknown): void => {
+    bodyError = error;
+    failed.abort(error);
+  };
+  body.once("error", onError);
+  try {
+    return await run(signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]));
+  } catch (error) {
+    throw bodyError ?? error;
+  } finally {
+    body.off("error", onError);
+  }
+}
 
 function loadRuntime(
   settings: S3Settings,
