@@ -348,3 +348,44 @@ describe("neff-cache explain", () => {
     );
   });
 });
+
+describe("neff-cache lookup --nearest", () => {
+  it("ranks the cached configurations by closeness, each with the fields that differ", async () => {
+    await exec({
+      graph: "a",
+      config: { batch_size: 1, sequence_length: 4096, tp_degree: 2, torch_dtype: "bfloat16" },
+    });
+    await exec({
+      graph: "b",
+      config: { batch_size: 4, sequence_length: 2048, tp_degree: 8, torch_dtype: "float16" },
+    });
+    const wanted = path.join(work, "wanted.json");
+    // Spelt as another producer would: the aliases and value spellings of lookup's filters.
+    await writeFile(
+      wanted,
+      '{"batch_size": 1, "sequence_length": 2048, "tensor_parallel_size": 2, "dtype": "bf16"}',
+    );
+    const run = await cli("lookup", MODEL, "--bucket", store, "--nearest", wanted, "--json");
+    expect(run.code).toBe(0);
+    const records = (
+      JSON.parse(run.stdout) as { records: Array<{ config: { batch_size: number }; differences: unknown }> }
+    ).records;
+    expect(records.map((record) => [record.config.batch_size, record.differences])).toEqual([
+      [1, [{ field: "sequence_length", requested: "2048", cached: "4096" }]],
+      [
+        4,
+        [
+          { field: "batch_size", requested: "1", cached: "4" },
+          { field: "tensor_parallel_size", requested: "2", cached: "8" },
+          { field: "dtype", requested: "bfloat16", cached: "float16" },
+        ],
+      ],
+    ]);
+    const human = await cli("lookup", MODEL, "--bucket", store, "--nearest", wanted);
+    expect(human.stdout).toMatch(/nearest first:/);
+    expect(human.stdout).toMatch(/sequence_length 4096 \(yours 2048\)/);
+    const missing = await cli("lookup", MODEL, "--bucket", store, "--nearest", path.join(work, "none.json"));
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/does not exist/);
+  });
+});
