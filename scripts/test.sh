@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): installs what the tests need, starts the local S3 server
 # (Ceph RGW), then runs the type check, the linter, the formatter check and every test.
-# Extra arguments go to vitest, e.g. `npm test -- src/layout`.
+# Extra arguments go to vitest, e.g. `npm test -- src/layout` (the Python package tests then
+# do not run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -31,6 +32,25 @@ eval "$(bash scripts/ensure-python.sh)"
 echo "== tests" >&2
 mkdir -p .run
 status=0
+rm -f .run/vitest.json .run/pytest.xml
 npx vitest run --reporter=default --reporter=json --outputFile.json=.run/vitest.json "$@" || status=$?
-node scripts/print-test-summary.mjs .run/vitest.json || true
+
+# The Python package (python/): installed from this checkout into the venv without an index (the
+# way `pip install ./python` works offline), then its pytest suite, whose failures fail the run.
+if [ -n "${NEFF_TEST_PYTHON:-}" ] && [ "$#" -eq 0 ]; then
+  echo "== python package" >&2
+  if "$NEFF_TEST_PYTHON" -m pip install --disable-pip-version-check --quiet --no-index \
+    --no-build-isolation --no-deps --force-reinstall ./python >&2; then
+    (cd python && "$NEFF_TEST_PYTHON" -m pytest -q -p no:cacheprovider --junitxml=../.run/pytest.xml tests) ||
+      status=1
+  else
+    echo "neff-cache: pip install ./python failed" >&2
+    status=1
+  fi
+elif [ "$#" -eq 0 ]; then
+  echo "neff-cache: skipping the Python package tests: no Python venv (see above)" >&2
+  # CI must run them.
+  if [ "${CI:-}" = "true" ]; then status=1; fi
+fi
+node scripts/print-test-summary.mjs .run/vitest.json .run/pytest.xml || true
 exit "$status"

@@ -12,6 +12,7 @@ import {
   optimumNeuronVersion,
 } from "./cache-target.ts";
 import { flagOption, stringOption } from "./parse-command-line.ts";
+import { SIGNING_KEY_OPTION, TRUST_OPTIONS, cliSigningKey, cliTrustPolicy } from "./trust-options.ts";
 
 /**
  * `neff-cache exec --model M -- COMMAND…`: fetch, run the compile, publish what it produced.
@@ -33,6 +34,11 @@ export const EXEC_COMMAND: CommandSpec = {
     },
     task: TASK_OPTION,
     config: CONFIG_OPTION,
+    "config-after": {
+      type: "string",
+      value: "FILE.json",
+      help: "like --config, but read after the command succeeded (for a command that writes it); no file means no record, a bad one is a warning",
+    },
     "optimum-neuron-version": OPTIMUM_NEURON_VERSION_OPTION,
     bucket: BUCKET_OPTION,
     "cache-dir": CACHE_DIR_OPTION,
@@ -45,6 +51,8 @@ export const EXEC_COMMAND: CommandSpec = {
       type: "boolean",
       help: "fail when the store fails, instead of warning (also NEFF_CACHE_STRICT=1)",
     },
+    "signing-key": SIGNING_KEY_OPTION,
+    ...TRUST_OPTIONS,
     "require-hit": {
       type: "boolean",
       help: `stop the command (exit ${EXIT_CODES.compileRequired}) the moment it starts a compile the cache did not serve; publish nothing (also NEFF_CACHE_REQUIRE_HIT=1)`,
@@ -59,6 +67,7 @@ export const EXEC_COMMAND: CommandSpec = {
       modelId,
       task: stringOption(input, "task"),
       exportConfig: config,
+      exportConfigAfter: stringOption(input, "config-after"),
       // Looked up only if a record is about to be written: a missing one never blocks the compile.
       optimumNeuronVersion: () => optimumNeuronVersion(input, context),
       readOnly: flagOption(input, "read-only") || isOn(context.env.NEFF_CACHE_READ_ONLY),
@@ -67,6 +76,9 @@ export const EXEC_COMMAND: CommandSpec = {
       input,
       context,
       openStore: () => openCliStore(input, context),
+      // Bad key files are command-line errors: reported before the command runs.
+      trust: await cliTrustPolicy(input, context),
+      signingKey: await cliSigningKey(input, context),
     });
     const [{ renderExec }, { execStatsRecord }] = await Promise.all([
       import("./render/exec.ts"),

@@ -3,25 +3,36 @@
  * fails, never a reason not to run the command), run the command between fetch and sync, and
  * report. Kept out of the command table so `exec`'s start-up imports stay small.
  */
-import { UsageError } from "../errors.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { isMountPoint, mountedFromEnv } from "../local/is-mount-point.ts";
 import { runCommand } from "../local/run-command.ts";
 import type { RunCommandResult } from "../local/run-command.ts";
 import type { NeuronCacheReport } from "../ops/with-neuron-cache.ts";
+import type { ProducerSigningKey } from "../trust/producer-key.ts";
+import type { TrustPolicy } from "../trust/signature-file.ts";
 import { withNeuronCache } from "../ops/with-neuron-cache.ts";
 import type { Store } from "../store/store.ts";
-import { compilerVersion, localCacheDir } from "./cache-target.ts";
+import { compilerVersion, localCacheDir, readExportConfig, storeTimeoutMs } from "./cache-target.ts";
 import type { CommandInput } from "./command-spec.ts";
 import type { CliContext } from "./context.ts";
 import { createProgressLine } from "./render/progress.ts";
+
+/**
+ * How long exec's publishing may take when no --timeout is given: the compile is done by then,
+ * and a stalled store must not hold the command's exit code back for long. 10 minutes is
+ * over ten times what publishing a large model (tens of GB on a fast link) takes.
+ */
+export const DEFAULT_EXEC_PUBLISH_TIMEOUT_MS = 10 * 60_000;
 
 export interface ExecWithCacheOptions {
   command: readonly string[];
   modelId: string | undefined;
   task: string | undefined;
   exportConfig: PyJsonObject | undefined;
+  /** A file the command writes its export configuration to, read once it succeeded. */
+  exportConfigAfter: string | undefined;
   optimumNeuronVersion: () => Promise<string>;
   readOnly: boolean;
   strict: boolean;
@@ -30,6 +41,8 @@ export interface ExecWithCacheOptions {
   input: CommandInput;
   context: CliContext;
   openStore: () => Promise<Store>;
+  trust: TrustPolicy | null;
+  signingKey: ProducerSigningKey | null;
 }
 
 export interface ExecResult {
@@ -62,6 +75,7 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
       stop,
     });
 
+  const timeoutMs = storeTimeoutMs(input, context);
   let cacheDir: string | null = null;
   let version: string | null = null;
   try {
@@ -104,7 +118,11 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         strict: options.strict,
         requireHit: options.requireHit,
         mounted,
+        trust: options.trust,
+        signingKey: options.signingKey,
         signal: context.signal,
+        ...(timeoutMs === undefined ? {} : { fetchTimeoutMs: timeoutMs }),
+        publishTimeoutMs: timeoutMs ?? DEFAULT_EXEC_PUBLISH_TIMEOUT_MS,
         onProgress: progress.listener,
         onWarning: (message) => {
           progress.stop();
@@ -116,7 +134,17 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         context.log.debug(
           `running ${options.command.join(" ")} (cache ${cacheDir}/${compilerVersionDir(version ?? "")})`,
         );
-        return run(cacheContext.compileStarted);
+        const ran = await run(cacheContext.compileStarted);
+        if (ran.exitCode === 0 && options.exportConfigAfter !== undefined) {
+          try {
+            cacheContext.exportConfig = await readExportConfig(options.exportConfigAfter, context);
+          } catch (error) {
+            // The command wrote no configuration: there is no record to write, as without --config.
+            if (error instanceof NotFoundError) context.log.debug(`no export record: ${error.message}`);
+            else warn(`no export record: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+        return ran;
       },
       (ran) => ran.exitCode === 0,
     );

@@ -17,6 +17,8 @@ import {
 } from "./cache-target.ts";
 import { integerOption, stringOption } from "./parse-command-line.ts";
 
+import { SIGNING_KEY_OPTION, cliSigningKey } from "./trust-options.ts";
+
 /** `neff-cache sync [MODEL_ID]`: publish local success entries to the store. */
 export const SYNC_COMMAND: CommandSpec = {
   name: "sync",
@@ -32,6 +34,13 @@ export const SYNC_COMMAND: CommandSpec = {
     "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": COMPILER_VERSION_OPTION,
     concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
+    "signing-key": SIGNING_KEY_OPTION,
+    module: {
+      type: "string",
+      multiple: true,
+      value: "MODULE_…",
+      help: "publish only this entry (repeatable); default every local successful entry",
+    },
   },
   async run(input, context) {
     const modelId = input.positionals[0];
@@ -45,12 +54,14 @@ export const SYNC_COMMAND: CommandSpec = {
     const onVersion = config === undefined ? undefined : await optimumNeuronVersion(input, context);
     const cacheDir = localCacheDir(input, context);
     const version = await compilerVersion(input, context);
+    const modules = input.values.module as string[] | undefined;
     const [{ sync }, { renderSync }, { createProgressLine }, { syncStatsRecord }] = await Promise.all([
       import("../ops/sync.ts"),
       import("./render/sync.ts"),
       import("./render/progress.ts"),
       import("./journal-records.ts"),
     ]);
+    const signingKey = await cliSigningKey(input, context);
     const store = await openCliStore(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "sync");
     try {
@@ -60,9 +71,11 @@ export const SYNC_COMMAND: CommandSpec = {
         compilerVersion: version,
         modelId,
         task: stringOption(input, "task"),
+        ...(modules === undefined ? {} : { modules }),
         exportConfig: config,
         optimumNeuronVersion: onVersion,
         concurrency: integerOption(input, "concurrency"),
+        signingKey,
         signal: context.signal,
         onProgress: progress.listener,
       }).catch(partialResult<SyncResult>);

@@ -4,7 +4,7 @@
  * bucket) unless `strict`.
  */
 import { join } from "node:path";
-import { PartialFailureError } from "../errors.ts";
+import { DeadlineError, PartialFailureError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
 import type { MissExplanation } from "../layout/explain-miss.ts";
 import { exportRecordHash } from "../layout/export-record.ts";
@@ -19,6 +19,8 @@ import type { Store } from "../store/store.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import type { FetchResult } from "./fetch.ts";
 import { fetch } from "./fetch.ts";
+import type { ProducerSigningKey } from "../trust/producer-key.ts";
+import type { TrustPolicy } from "../trust/signature-file.ts";
 import type { SyncResult } from "./sync.ts";
 import { sync } from "./sync.ts";
 
@@ -44,6 +46,10 @@ export interface NeuronCacheOptions {
   strict?: boolean;
   /** The cache dir is a mounted store: skip the fetch. @default false */
   mounted?: boolean;
+  /** Fetch only entries signed by a key this trusts; an untrusted entry is simply a miss. */
+  trust?: TrustPolicy | null;
+  /** Sign what is published with this producer key. */
+  signingKey?: ProducerSigningKey | null;
   /**
    * The cache must serve every compile: the moment one starts (a new entry or lock the fetch did
    * not serve), `context.compileStarted` aborts so `fn` can stop, and nothing is published.
@@ -53,6 +59,10 @@ export interface NeuronCacheOptions {
   /** Explain what `fn` compiled instead of fetching (costs store listings only when it compiled). @default true */
   explainMisses?: boolean;
   signal?: AbortSignal;
+  /** The fetch stops after this long (a warning, or the failure when `strict`). */
+  fetchTimeoutMs?: number;
+  /** Publishing stops after this long (a warning, or the failure when `strict`); the results stay local. */
+  publishTimeoutMs?: number;
   onProgress?: TransferListener;
   /** Told of store failures that were not fatal. */
   onWarning?: (message: string) => void;
@@ -126,6 +136,7 @@ export async function withNeuronCache<T>(
     if (options.mounted) report.fetchSkipped = "the cache dir is a mounted store";
     else if (options.modelId === undefined) report.fetchSkipped = "no model id given";
     else {
+      const bounded = withDeadline(signal, options.fetchTimeoutMs, "the fetch");
       try {
         report.fetch = await fetch({
           store: await openStore(),
@@ -133,10 +144,12 @@ export async function withNeuronCache<T>(
           compilerVersion: options.compilerVersion,
           modelId: options.modelId,
           task: options.task,
-          signal,
+          trust: options.trust ?? null,
+          signal: bounded.signal,
           onProgress: options.onProgress,
         });
-      } catch (error) {
+      } catch (caught) {
+        const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.fetch = error.result as FetchResult;
         warn(`fetch failed, compiling without it: ${messageOf(error)}`);
@@ -203,6 +216,7 @@ export async function withNeuronCache<T>(
           warn("the export record is not written: no optimum-neuron version (pass --optimum-neuron-version)");
         }
       }
+      const bounded = withDeadline(signal, options.publishTimeoutMs, "publishing");
       try {
         report.sync = await sync({
           store: await openStore(),
@@ -214,15 +228,17 @@ export async function withNeuronCache<T>(
           exportConfig:
             options.modelId === undefined || recordVersion === undefined ? undefined : context.exportConfig,
           optimumNeuronVersion: recordVersion,
+          signingKey: options.signingKey ?? null,
           keyFactors: {
             ...(context.exportConfig ? { exportConfigHash: exportRecordHash(context.exportConfig) } : {}),
             compileMs: await compileDurations(versionDir, report.changedEntries, snapshot.takenAtMs),
           },
-          signal,
+          signal: bounded.signal,
           onProgress: options.onProgress,
         });
         if (report.sync.recordSkipped) warn(`the export record is not written: ${report.sync.recordSkipped}`);
-      } catch (error) {
+      } catch (caught) {
+        const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.sync = error.result as SyncResult;
         warn(`publishing failed; the compile's results stay local: ${messageOf(error)}`);
@@ -232,6 +248,29 @@ export async function withNeuronCache<T>(
   } finally {
     await (store as Store | null)?.close().catch(() => undefined);
   }
+}
+
+/**
+ * `signal` bounded by a deadline of `timeoutMs` (none when undefined). `reason()` is the
+ * DeadlineError once the deadline, not the caller, stopped the work.
+ */
+function withDeadline(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  what: string,
+): { signal: AbortSignal | undefined; reason: () => DeadlineError | undefined } {
+  if (timeoutMs === undefined) return { signal, reason: () => undefined };
+  const timer = AbortSignal.timeout(timeoutMs);
+  const bounded = signal === undefined ? timer : AbortSignal.any([signal, timer]);
+  return {
+    signal: bounded,
+    reason: () =>
+      timer.aborted && !signal?.aborted
+        ? new DeadlineError(
+            `${what} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
+          )
+        : undefined,
+  };
 }
 
 /** Explains the misses; a store that cannot be read leaves them unexplained, never fails the run. */

@@ -1,0 +1,393 @@
+/**
+ * Publishing that converges: sync under injected store faults (the local Hub's fault rules, the
+ * S3 fault proxy before the test server, a blocked directory), and sync stopped between any two
+ * phases, or the real CLI killed at any moment, then run again. After the last run every entry
+ * is complete in every area and verifiable by its manifest, checked by reading the store back.
+ */
+import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { isAbortError, PartialFailureError } from "../../src/errors.ts";
+import { compilerVersionDir, flatEntryKey, modelEntryKey } from "../../src/layout/cache-layout.ts";
+import { ENTRY_MANIFEST_FILE } from "../../src/layout/entry-files.ts";
+import { parseManifest } from "../../src/layout/entry-manifest.ts";
+import type { SyncOptions, SyncResult } from "../../src/ops/sync.ts";
+import { sync } from "../../src/ops/sync.ts";
+import { createDirStore } from "../../src/store/dir/dir-store.ts";
+import { createHfStore } from "../../src/store/hf/hf-store.ts";
+import { createS3Store } from "../../src/store/s3/s3-store.ts";
+import type { Store } from "../../src/store/store.ts";
+import type { SyncPhase } from "../../src/sync/plan-sync.ts";
+import { SYNC_PHASES } from "../../src/sync/plan-sync.ts";
+import type { HubServer } from "../../tools/hub-server/start-hub-server.ts";
+import { startHubServer } from "../../tools/hub-server/start-hub-server.ts";
+import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
+import { randomTestPrefix } from "../contract/store-contract.ts";
+import type { S3FaultProxy } from "../support/s3-fault-proxy.ts";
+import { startS3FaultProxy } from "../support/s3-fault-proxy.ts";
+import { createTestBucket, describeWithS3, s3StoreEnv } from "../support/s3-test-env.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CV = "2.21.33363.0+82129205";
+const MODEL = "org/faulty";
+const TASK = "default";
+const GRAPHS = Array.from({ length: 12 }, (_, i) => `graph-${i}`);
+
+let work: string;
+let cacheDir: string;
+let modules: string[];
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "neff-publish-faults-"));
+  cacheDir = path.join(work, "cache");
+  const compiled = await simulateCompile({
+    graphs: GRAPHS,
+    cacheDir,
+    compilerVersion: CV,
+    neffBytes: 60_000,
+  });
+  modules = compiled.modules.map((module) => module.name).sort();
+}, 60_000);
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const syncTo = (store: Store, extra: Partial<SyncOptions> = {}): Promise<SyncResult> =>
+  sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK, ...extra });
+
+/** A run that may fail some entries: its result either way. */
+async function settledSync(store: Store, extra: Partial<SyncOptions> = {}): Promise<SyncResult> {
+  try {
+    return await syncTo(store, extra);
+  } catch (error) {
+    if (error instanceof PartialFailureError) return error.result as SyncResult;
+    throw error;
+  }
+}
+
+/**
+ * Every local entry, in both areas: a manifest that lists exactly the local files, and store
+ * bytes whose sha256 is the manifest's. Read back through the store, independently of sync.
+ */
+async function expectVerifiable(store: Store): Promise<void> {
+  const versionDir = path.join(cacheDir, compilerVersionDir(CV));
+  for (const module of modules) {
+    const names = (await readdir(path.join(versionDir, module)))
+      .filter((name) => !name.endsWith(".lock"))
+      .sort();
+    for (const keyOf of [
+      (file: string) => flatEntryKey({ compilerVersion: CV, module, file }),
+      (file: string) => modelEntryKey({ compilerVersion: CV, modelId: MODEL, task: TASK, module, file }),
+    ]) {
+      const text = await readBytes(store, keyOf(ENTRY_MANIFEST_FILE));
+      expect(text, `${keyOf(ENTRY_MANIFEST_FILE)} exists`).not.toBeNull();
+      const parsed = parseManifest((text as Buffer).toString("utf8"));
+      if (!parsed.ok) throw new Error(`${keyOf(ENTRY_MANIFEST_FILE)}: ${parsed.reason}`);
+      expect(parsed.manifest.files.map((file) => file.name)).toEqual(names);
+      for (const file of parsed.manifest.files) {
+        const local = await readFile(path.join(versionDir, module, file.name));
+        const remote = await readBytes(store, keyOf(file.name));
+        expect(remote?.length, keyOf(file.name)).toBe(file.size);
+        expect(sha256(remote as Buffer), keyOf(file.name)).toBe(file.sha256);
+        expect(sha256(local)).toBe(file.sha256);
+      }
+    }
+  }
+}
+
+/**
+ * Stops a run as a kill would: at the start of `phase`, or midway through it (once a few of its
+ * writes landed, or its first bytes moved when the phase is one batch).
+ */
+async function stoppedSync(store: Store, phase: SyncPhase, midway: boolean): Promise<void> {
+  const controller = new AbortController();
+  let current: SyncPhase | null = null;
+  let landed = 0;
+  // From outside the store's own callbacks, as a signal or a Ctrl-C arrives.
+  const stop = (): void => void setImmediate(() => controller.abort());
+  const counting: Store = {
+    ...store,
+    write: async (key, source, options) => {
+      const result = await store.write(key, source, options);
+      if (midway && current === phase && ++landed === 3) stop();
+      return result;
+    },
+  };
+  const failure = await syncTo(counting, {
+    signal: controller.signal,
+    onPhase: (started) => {
+      current = started;
+      if (started === phase && !midway) controller.abort();
+    },
+    onProgress: (event) => {
+      if (midway && current === phase && event.type === "bytes") stop();
+    },
+  }).catch((error: unknown) => error);
+  expect(isAbortError(failure), `stopped at ${phase}${midway ? " midway" : ""}`).toBe(true);
+}
+
+/** Stops a sync at every phase boundary and midway through each phase; the next run repairs. */
+function stopAndRepairTests(name: string, fresh: () => Promise<Store>): void {
+  for (const phase of SYNC_PHASES) {
+    for (const midway of [false, true]) {
+      it(`${name}: a run stopped ${midway ? "midway through" : "before"} the ${phase} phase is repaired by the next`, async () => {
+        const store = await fresh();
+        try {
+          await stoppedSync(store, phase, midway);
+          const second = await syncTo(store);
+          expect(second.failed).toEqual([]);
+          expect(second.published.length + second.skipped.length).toBe(modules.length);
+          await expectVerifiable(store);
+          const third = await syncTo(store);
+          expect(third.published).toEqual([]);
+          expect(third.bytes).toBe(0);
+        } finally {
+          await store.close();
+        }
+      }, 120_000);
+    }
+  }
+}
+
+describe("publishing under faults: hf (local Hub)", () => {
+  const TOKEN = "hf_publish_faults_write_0001";
+  let server: HubServer;
+  let buckets = 0;
+  beforeAll(async () => {
+    server = await startHubServer({ port: 0, tokens: [{ token: TOKEN, scope: "write" }], seed: 11 });
+  });
+  afterAll(() => server?.close());
+  afterEach(() => server.faults.clear());
+  const fresh = async (): Promise<Store> => {
+    const store = createHfStore({
+      namespace: "neff",
+      name: `faults-${++buckets}`,
+      prefix: "",
+      env: { HF_TOKEN: TOKEN, HF_ENDPOINT: server.url, HF_HOME: "/nonexistent-hf-home" },
+      retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    });
+    await store.create();
+    return store;
+  };
+
+  it("publishes everything in one run with 10% of batch operations failing", async () => {
+    const store = await fresh();
+    server.faults.add({ route: "batch", kind: "batch-fail", probability: 0.1 });
+    const result = await syncTo(store);
+    expect(server.faults.injected()).toBeGreaterThan(0);
+    expect(result.failed).toEqual([]);
+    expect(result.published.map((entry) => entry.module)).toEqual(modules);
+    server.faults.clear();
+    await expectVerifiable(store);
+    await store.close();
+  }, 120_000);
+
+  it("converges within three runs with 30% of batch operations failing", async () => {
+    const store = await fresh();
+    server.faults.add({ route: "batch", kind: "batch-fail", probability: 0.3 });
+    let runs = 0;
+    let failed = modules.length;
+    while (failed > 0 && runs < 3) {
+      runs += 1;
+      failed = (await settledSync(store)).failed.length;
+    }
+    expect(server.faults.injected()).toBeGreaterThan(10);
+    expect(failed).toBe(0);
+    server.faults.clear();
+    await expectVerifiable(store);
+    await store.close();
+  }, 180_000);
+
+  it("completes every other entry when one file is always refused, and gives that entry its own error", async () => {
+    const store = await fresh();
+    const victim = modules[3] as string;
+    const refused = `${compilerVersionDir(CV)}/${MODEL}/${TASK}/${victim}/model.neff`;
+    server.faults.add({ route: "batch", kind: "batch-fail", paths: [refused], error: "quota exceeded" });
+    const first = await settledSync(store);
+    expect(first.failed.map((failure) => failure.module)).toEqual([victim]);
+    expect(first.failed[0]?.error).toContain(`${victim}/model.neff`);
+    expect(first.failed[0]?.error).toContain("quota exceeded");
+    expect(first.published.map((entry) => entry.module)).toEqual(modules.filter((m) => m !== victim));
+    expect(
+      await store.stat(
+        modelEntryKey({
+          compilerVersion: CV,
+          modelId: MODEL,
+          task: TASK,
+          module: victim,
+          file: "model.done",
+        }),
+      ),
+    ).toBeNull();
+    server.faults.clear();
+    const second = await syncTo(store);
+    expect(second.published.map((entry) => entry.module)).toEqual([victim]);
+    // The flat area holds the entry's files already (read back and kept): only its done marker
+    // and manifest are missing there.
+    expect(second.published[0]?.reasons).toEqual([
+      "flat area: model.done is missing",
+      "model area: model.done is missing; model.neff is missing",
+    ]);
+    await expectVerifiable(store);
+    await store.close();
+  }, 120_000);
+
+  stopAndRepairTests("hf", fresh);
+});
+
+describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
+  let bucket: { bucket: string; cleanup: () => Promise<void> };
+  let proxy: S3FaultProxy;
+  beforeAll(async () => {
+    bucket = await createTestBucket(s3);
+    proxy = await startS3FaultProxy({ target: s3.endpoint, seed: 5 });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await bucket?.cleanup();
+  });
+  afterEach(() => proxy.clear());
+  const fresh = async (): Promise<Store> =>
+    createS3Store({
+      bucket: bucket.bucket,
+      prefix: randomTestPrefix(),
+      env: { ...s3StoreEnv(s3), AWS_ENDPOINT_URL_S3: proxy.url },
+      retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 2 },
+    });
+
+  it("publishes everything in one run with 10% of uploads failing", async () => {
+    const store = await fresh();
+    proxy.add({ method: "PUT", kind: "status", status: 503, code: "SlowDown", probability: 0.05 });
+    proxy.add({ method: "PUT", kind: "reset", probability: 0.05 });
+    const result = await syncTo(store);
+    expect(proxy.injected().total).toBeGreaterThan(0);
+    expect(result.failed).toEqual([]);
+    proxy.clear();
+    await expectVerifiable(store);
+    await store.close();
+  }, 120_000);
+
+  it("converges within three runs with 30% of uploads failing", async () => {
+    const store = await fresh();
+    proxy.add({ method: "PUT", kind: "reset", probability: 0.3 });
+    let runs = 0;
+    let failed = modules.length;
+    while (failed > 0 && runs < 3) {
+      runs += 1;
+      failed = (await settledSync(store)).failed.length;
+    }
+    expect(proxy.injected().total).toBeGreaterThan(10);
+    expect(failed).toBe(0);
+    proxy.clear();
+    await expectVerifiable(store);
+    await store.close();
+  }, 180_000);
+
+  stopAndRepairTests("s3", fresh);
+});
+
+describe("publishing under faults: dir", () => {
+  let roots: string[] = [];
+  beforeEach(() => {
+    roots = [];
+  });
+  afterEach(async () => {
+    for (const root of roots) await rm(root, { recursive: true, force: true });
+  });
+  const fresh = async (): Promise<Store> => {
+    const root = path.join(work, `store-${roots.length}-${Math.random().toString(16).slice(2)}`);
+    roots.push(root);
+    const store = createDirStore({ root });
+    await store.create();
+    return store;
+  };
+
+  it("completes every other entry when one entry's folder is blocked, then publishes it once unblocked", async () => {
+    const store = await fresh();
+    const root = roots[0] as string;
+    const victim = modules[5] as string;
+    // A file where the entry's folder should be: every write under it fails with ENOTDIR.
+    const blocker = path.join(root, compilerVersionDir(CV), MODEL, TASK, victim);
+    await mkdir(path.dirname(blocker), { recursive: true });
+    await writeFile(blocker, "in the way");
+    const first = await settledSync(store);
+    expect(first.failed.map((failure) => failure.module)).toEqual([victim]);
+    expect(first.failed[0]?.error).toContain(victim);
+    expect(first.published).toHaveLength(modules.length - 1);
+    await rm(blocker);
+    const second = await syncTo(store);
+    expect(second.published.map((entry) => entry.module)).toEqual([victim]);
+    expect(second.published[0]?.reasons).toEqual([
+      "flat area: model.done is missing",
+      "model area: not in the store",
+    ]);
+    const versionDir = path.join(cacheDir, compilerVersionDir(CV));
+    const entryBytes = (await readdir(path.join(versionDir, victim)))
+      .filter((name) => name !== "model.done")
+      .reduce((sum, name) => sum + statSync(path.join(versionDir, victim, name)).size, 0);
+    // The model area gets every file; the flat area's files are not sent again (manifests aside).
+    expect(second.bytes - entryBytes).toBeLessThan(4096);
+    await expectVerifiable(store);
+  });
+
+  stopAndRepairTests("dir", fresh);
+
+  it("repairs after the real CLI is killed at any moment of a sync", async () => {
+    const store = await fresh();
+    const root = roots[0] as string;
+    // Killed once the store holds this many files (of 120): early, midway, late.
+    for (const files of [1, 50, 110]) {
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(ROOT, "bin/neff-cache.js"),
+          "sync",
+          MODEL,
+          "--task",
+          TASK,
+          "--bucket",
+          root,
+          "--cache-dir",
+          cacheDir,
+          "--compiler-version",
+          CV,
+          "--json",
+        ],
+        { stdio: "ignore" },
+      );
+      const exited = new Promise((resolve) => child.on("exit", resolve));
+      let exitedEarly = false;
+      void exited.then(() => (exitedEarly = true));
+      while (!exitedEarly && (await countFiles(root)) < files)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      child.kill("SIGKILL");
+      await exited;
+    }
+    const repaired = await syncTo(store);
+    expect(repaired.failed).toEqual([]);
+    await expectVerifiable(store);
+  }, 120_000);
+});
+
+// --- helpers ---
+
+async function readBytes(store: Store, key: string): Promise<Buffer | null> {
+  const body = await store.read(key);
+  if (body === null) return null;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function countFiles(root: string): Promise<number> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).length;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
