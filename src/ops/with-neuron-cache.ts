@@ -4,7 +4,7 @@
  * bucket) unless `strict`.
  */
 import { join } from "node:path";
-import { PartialFailureError } from "../errors.ts";
+import { DeadlineError, PartialFailureError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
 import type { MissExplanation } from "../layout/explain-miss.ts";
 import { exportRecordHash } from "../layout/export-record.ts";
@@ -68,6 +68,10 @@ export interface NeuronCacheOptions {
   /** Explain what `fn` compiled instead of fetching (costs store listings only when it compiled). @default true */
   explainMisses?: boolean;
   signal?: AbortSignal;
+  /** The fetch stops after this long (a warning, or the failure when `strict`). */
+  fetchTimeoutMs?: number;
+  /** Publishing stops after this long (a warning, or the failure when `strict`); the results stay local. */
+  publishTimeoutMs?: number;
   onProgress?: TransferListener;
   /** Told of store failures that were not fatal. */
   onWarning?: (message: string) => void;
@@ -149,6 +153,7 @@ export async function withNeuronCache<T>(
     if (options.mounted) report.fetchSkipped = "the cache dir is a mounted store";
     else if (options.modelId === undefined) report.fetchSkipped = "no model id given";
     else {
+      const bounded = withDeadline(signal, options.fetchTimeoutMs, "the fetch");
       try {
         const tiers = await openTiers();
         const fetchOptions = {
@@ -157,14 +162,15 @@ export async function withNeuronCache<T>(
           modelId: options.modelId,
           task: options.task,
           trust: options.trust ?? null,
-          signal,
+          signal: bounded.signal,
           onProgress: options.onProgress,
         };
         report.fetch =
           tiers.length === 1
             ? await fetch({ ...fetchOptions, store: tiers[0] as Store })
             : await fetchFromTiers({ ...fetchOptions, tiers, backfill: !options.readOnly, onWarning: warn });
-      } catch (error) {
+      } catch (caught) {
+        const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.fetch = error.result as FetchResult;
         warn(`fetch failed, compiling without it: ${messageOf(error)}`);
@@ -231,6 +237,7 @@ export async function withNeuronCache<T>(
           warn("the export record is not written: no optimum-neuron version (pass --optimum-neuron-version)");
         }
       }
+      const bounded = withDeadline(signal, options.publishTimeoutMs, "publishing");
       try {
         publishTo ??= (await options.publishTo?.()) ?? null;
         const candidates = publishTo ? [publishTo] : await openTiers();
@@ -252,11 +259,12 @@ export async function withNeuronCache<T>(
             ...(context.exportConfig ? { exportConfigHash: exportRecordHash(context.exportConfig) } : {}),
             compileMs: await compileDurations(versionDir, report.changedEntries, snapshot.takenAtMs),
           },
-          signal,
+          signal: bounded.signal,
           onProgress: options.onProgress,
         });
         if (report.sync.recordSkipped) warn(`the export record is not written: ${report.sync.recordSkipped}`);
-      } catch (error) {
+      } catch (caught) {
+        const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.sync = error.result as SyncResult;
         warn(`publishing failed; the compile's results stay local: ${messageOf(error)}`);
@@ -269,6 +277,29 @@ export async function withNeuronCache<T>(
       await other.close().catch(() => undefined);
     }
   }
+}
+
+/**
+ * `signal` bounded by a deadline of `timeoutMs` (none when undefined). `reason()` is the
+ * DeadlineError once the deadline, not the caller, stopped the work.
+ */
+function withDeadline(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  what: string,
+): { signal: AbortSignal | undefined; reason: () => DeadlineError | undefined } {
+  if (timeoutMs === undefined) return { signal, reason: () => undefined };
+  const timer = AbortSignal.timeout(timeoutMs);
+  const bounded = signal === undefined ? timer : AbortSignal.any([signal, timer]);
+  return {
+    signal: bounded,
+    reason: () =>
+      timer.aborted && !signal?.aborted
+        ? new DeadlineError(
+            `${what} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
+          )
+        : undefined,
+  };
 }
 
 /** Explains the misses; a store that cannot be read leaves them unexplained, never fails the run. */
