@@ -70,6 +70,8 @@ async function exec(options: {
   extra?: string[];
   /** Human lines only (on stderr) instead of the --json report. */
   human?: boolean;
+  /** More simulator arguments. */
+  sim?: string[];
 }): Promise<{ code: number; report: ExecJson; stderr: string }> {
   const version = options.compilerVersion ?? CV;
   const argv = [
@@ -99,7 +101,13 @@ async function exec(options: {
     version,
   );
   argv.push("--graph-text", options.graph, "--graphs", String(options.graphs ?? 1));
-  argv.push("--flags", options.flags ?? "--target=trn1", "--compile-ms", String(options.compileMs ?? 0));
+  argv.push(
+    "--flags",
+    options.flags ?? "--target=trn1",
+    "--compile-ms",
+    String(options.compileMs ?? 0),
+    ...(options.sim ?? []),
+  );
   const run = await cli(...argv);
   const report = options.human ? ({} as ExecJson) : (JSON.parse(run.stdout) as ExecJson);
   return { code: run.code, report, stderr: run.stderr };
@@ -123,6 +131,18 @@ describe("exec explains its misses", () => {
     expect(human.stderr).toMatch(
       /neff-cache: 2 entries compiled that the cache did not serve:\nneff-cache: {3}MODULE_\S+: the same graph is cached with other flags \(MODULE_\S+\): this compile has -O3; the cached one has -O[12]/,
     );
+  });
+
+  it("same graph, other flags, also when the producer hashes the flags into the graph hash (NxD)", async () => {
+    const nxd = ["--hash-style", "nxd"];
+    await exec({ graph: "llama", flags: "--target=trn1 -O1", sim: nxd });
+    await wipe();
+    const run = await exec({ graph: "llama", flags: "--target=trn1 -O2", sim: nxd });
+    const [reason] = reasons(run.report)[0] ?? [];
+    expect(reason).toMatchObject({ kind: "other-flags", added: ["-O2"], removed: ["-O1"] });
+    // Both halves of the name differ: the match came from the HLO bytes in the manifest.
+    const cached = reason?.cachedModule as string;
+    expect(cached.split("+")[0]).not.toBe(run.report.cache.misses?.modules[0]?.split("+")[0]);
   });
 
   it("same entry, other compiler version: names it", async () => {
@@ -346,5 +366,46 @@ describe("neff-cache explain", () => {
     expect(human.stdout).toMatch(
       /2 store entries the local cache lacks:\n {4}MODULE_\S+: not in the local cache/,
     );
+  });
+});
+
+describe("neff-cache lookup --nearest", () => {
+  it("ranks the cached configurations by closeness, each with the fields that differ", async () => {
+    await exec({
+      graph: "a",
+      config: { batch_size: 1, sequence_length: 4096, tp_degree: 2, torch_dtype: "bfloat16" },
+    });
+    await exec({
+      graph: "b",
+      config: { batch_size: 4, sequence_length: 2048, tp_degree: 8, torch_dtype: "float16" },
+    });
+    const wanted = path.join(work, "wanted.json");
+    // Spelt as another producer would: the aliases and value spellings of lookup's filters.
+    await writeFile(
+      wanted,
+      '{"batch_size": 1, "sequence_length": 2048, "tensor_parallel_size": 2, "dtype": "bf16"}',
+    );
+    const run = await cli("lookup", MODEL, "--bucket", store, "--nearest", wanted, "--json");
+    expect(run.code).toBe(0);
+    const records = (
+      JSON.parse(run.stdout) as { records: Array<{ config: { batch_size: number }; differences: unknown }> }
+    ).records;
+    expect(records.map((record) => [record.config.batch_size, record.differences])).toEqual([
+      [1, [{ field: "sequence_length", requested: "2048", cached: "4096" }]],
+      [
+        4,
+        [
+          { field: "batch_size", requested: "1", cached: "4" },
+          { field: "tensor_parallel_size", requested: "2", cached: "8" },
+          { field: "dtype", requested: "bfloat16", cached: "float16" },
+        ],
+      ],
+    ]);
+    const human = await cli("lookup", MODEL, "--bucket", store, "--nearest", wanted);
+    expect(human.stdout).toMatch(/nearest first:/);
+    expect(human.stdout).toMatch(/sequence_length 4096 \(yours 2048\)/);
+    const missing = await cli("lookup", MODEL, "--bucket", store, "--nearest", path.join(work, "none.json"));
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/does not exist/);
   });
 });
