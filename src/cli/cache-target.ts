@@ -88,12 +88,13 @@ export async function openCliStore(
   return openStore(location, { env: context.env, signal: context.signal });
 }
 
-/** Reads `--config FILE.json` as an export configuration; floats stay floats (`1.0`). */
+/** Reads `--config FILE.json` (or another flag's file) as an export configuration; floats stay floats (`1.0`). */
 export async function exportConfig(
   input: CommandInput,
   context: CliContext,
+  flag = "config",
 ): Promise<PyJsonObject | undefined> {
-  const file = stringOption(input, "config");
+  const file = stringOption(input, flag);
   if (file === undefined) return undefined;
   return readExportConfig(file, context);
 }
@@ -108,7 +109,7 @@ export async function readExportConfig(file: string, context: CliContext): Promi
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
       throw new NotFoundError(`Config file ${where} does not exist.`, {
-        hint: "Pass --config with the path of a JSON file.",
+        hint: "Pass the path of an existing JSON file.",
       });
     throw new UsageError(`Cannot read config file ${where}: ${(error as Error).message}.`);
   }

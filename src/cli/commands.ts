@@ -8,6 +8,7 @@ import type { CommandSpec } from "./command-spec.ts";
 import { COPY_COMMAND } from "./copy-command.ts";
 import { CREATE_COMMAND } from "./create-command.ts";
 import { EXEC_COMMAND } from "./exec-command.ts";
+import { EXPLAIN_COMMAND } from "./explain-command.ts";
 import { FETCH_COMMAND } from "./fetch-command.ts";
 import { KEYGEN_COMMAND } from "./keygen-command.ts";
 import { LOOKUP_COMMAND } from "./lookup-command.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   SYNC_COMMAND,
   LOOKUP_COMMAND,
   EXEC_COMMAND,
+  EXPLAIN_COMMAND,
   LS_COMMAND,
   SET_COMMAND,
   CREATE_COMMAND,

@@ -12,6 +12,7 @@ import {
   optimumNeuronVersion,
 } from "./cache-target.ts";
 import { flagOption, stringOption } from "./parse-command-line.ts";
+import { SIGNING_KEY_OPTION, TRUST_OPTIONS, cliSigningKey, cliTrustPolicy } from "./trust-options.ts";
 
 /**
  * `neff-cache exec --model M -- COMMAND…`: fetch, run the compile, publish what it produced.
@@ -50,6 +51,8 @@ export const EXEC_COMMAND: CommandSpec = {
       type: "boolean",
       help: "fail when the store fails, instead of warning (also NEFF_CACHE_STRICT=1)",
     },
+    "signing-key": SIGNING_KEY_OPTION,
+    ...TRUST_OPTIONS,
     "require-hit": {
       type: "boolean",
       help: `stop the command (exit ${EXIT_CODES.compileRequired}) the moment it starts a compile the cache did not serve; publish nothing (also NEFF_CACHE_REQUIRE_HIT=1)`,
@@ -73,6 +76,9 @@ export const EXEC_COMMAND: CommandSpec = {
       input,
       context,
       openStore: () => openCliStore(input, context),
+      // Bad key files are command-line errors: reported before the command runs.
+      trust: await cliTrustPolicy(input, context),
+      signingKey: await cliSigningKey(input, context),
     });
     const [{ renderExec }, { execStatsRecord }] = await Promise.all([
       import("./render/exec.ts"),

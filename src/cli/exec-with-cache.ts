@@ -10,6 +10,8 @@ import { isMountPoint, mountedFromEnv } from "../local/is-mount-point.ts";
 import { runCommand } from "../local/run-command.ts";
 import type { RunCommandResult } from "../local/run-command.ts";
 import type { NeuronCacheReport } from "../ops/with-neuron-cache.ts";
+import type { ProducerSigningKey } from "../trust/producer-key.ts";
+import type { TrustPolicy } from "../trust/signature-file.ts";
 import { withNeuronCache } from "../ops/with-neuron-cache.ts";
 import type { Store } from "../store/store.ts";
 import { compilerVersion, localCacheDir, readExportConfig } from "./cache-target.ts";
@@ -32,6 +34,8 @@ export interface ExecWithCacheOptions {
   input: CommandInput;
   context: CliContext;
   openStore: () => Promise<Store>;
+  trust: TrustPolicy | null;
+  signingKey: ProducerSigningKey | null;
 }
 
 export interface ExecResult {
@@ -106,6 +110,8 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         strict: options.strict,
         requireHit: options.requireHit,
         mounted,
+        trust: options.trust,
+        signingKey: options.signingKey,
         signal: context.signal,
         onProgress: progress.listener,
         onWarning: (message) => {

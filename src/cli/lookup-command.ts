@@ -1,5 +1,11 @@
 import type { CommandSpec } from "./command-spec.ts";
-import { BUCKET_OPTION, OPTIMUM_NEURON_VERSION_OPTION, TASK_OPTION, openCliStore } from "./cache-target.ts";
+import {
+  BUCKET_OPTION,
+  OPTIMUM_NEURON_VERSION_OPTION,
+  TASK_OPTION,
+  exportConfig,
+  openCliStore,
+} from "./cache-target.ts";
 import { integerOption, stringOption } from "./parse-command-line.ts";
 import { TRUST_OPTIONS, cliTrustPolicy } from "./trust-options.ts";
 
@@ -27,6 +33,11 @@ export const LOOKUP_COMMAND: CommandSpec = {
     "tp-degree": { type: "string", value: "N", help: "only this tensor-parallel degree" },
     dtype: { type: "string", value: "D", help: "only this dtype (bf16, bfloat16, fp16, …)" },
     target: { type: "string", value: "T", help: "only this target or instance type (inf2, trn1, trn2, …)" },
+    nearest: {
+      type: "string",
+      value: "FILE.json",
+      help: "rank the cached configurations by closeness to this export configuration, with the fields that differ",
+    },
     ...TRUST_OPTIONS,
   },
   async run(input, context) {
@@ -41,6 +52,7 @@ export const LOOKUP_COMMAND: CommandSpec = {
       dtype: stringOption(input, "dtype"),
       target: stringOption(input, "target"),
     };
+    const nearest = await exportConfig(input, context, "nearest");
     const trust = await cliTrustPolicy(input, context);
     const store = await openCliStore(input, context);
     try {
@@ -51,6 +63,7 @@ export const LOOKUP_COMMAND: CommandSpec = {
         compilerVersion: stringOption(input, "compiler-version"),
         optimumNeuronVersion: stringOption(input, "optimum-neuron-version"),
         filter: Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
+        ...(nearest ? { nearest } : {}),
         trust,
         signal: context.signal,
       });

@@ -17,6 +17,8 @@ import {
 } from "./cache-target.ts";
 import { integerOption, stringOption } from "./parse-command-line.ts";
 
+import { SIGNING_KEY_OPTION, cliSigningKey } from "./trust-options.ts";
+
 /** `neff-cache sync [MODEL_ID]`: publish local success entries to the store. */
 export const SYNC_COMMAND: CommandSpec = {
   name: "sync",
@@ -32,6 +34,7 @@ export const SYNC_COMMAND: CommandSpec = {
     "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": COMPILER_VERSION_OPTION,
     concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
+    "signing-key": SIGNING_KEY_OPTION,
     module: {
       type: "string",
       multiple: true,
@@ -58,6 +61,7 @@ export const SYNC_COMMAND: CommandSpec = {
       import("./render/progress.ts"),
       import("./journal-records.ts"),
     ]);
+    const signingKey = await cliSigningKey(input, context);
     const store = await openCliStore(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "sync");
     try {
@@ -71,6 +75,7 @@ export const SYNC_COMMAND: CommandSpec = {
         exportConfig: config,
         optimumNeuronVersion: onVersion,
         concurrency: integerOption(input, "concurrency"),
+        signingKey,
         signal: context.signal,
         onProgress: progress.listener,
       }).catch(partialResult<SyncResult>);

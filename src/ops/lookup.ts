@@ -9,7 +9,10 @@ import { parseExportRecord } from "../layout/export-record.ts";
 import type { ExportRecordEntry, LookupFilter, RecordSummary } from "../layout/lookup-filter.ts";
 import { filterExportRecords, summarizeRecord } from "../layout/lookup-filter.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
+import type { ConfigDifference } from "../layout/nearest-config.ts";
+import { rankNearestConfigs } from "../layout/nearest-config.ts";
 import { parseLayoutKey } from "../layout/parse-layout-key.ts";
+import type { PyJsonObject } from "../layout/py-json.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store } from "../store/store.ts";
 import { readStoreText } from "../sync/read-store-text.ts";
@@ -31,6 +34,8 @@ export interface LookupOptions {
   /** Only records of this optimum-neuron version; default all. */
   optimumNeuronVersion?: string;
   filter?: LookupFilter;
+  /** Rank the records by closeness to this export configuration instead (each with the fields that differ). */
+  nearest?: PyJsonObject;
   /** Use only records signed by a key this trusts; the others are listed in `untrusted`. */
   trust?: TrustPolicy | null;
   signal?: AbortSignal;
@@ -41,6 +46,8 @@ export interface LookupRecord extends ExportRecordEntry {
   task: string;
   hash: string;
   summary: RecordSummary;
+  /** With `nearest`: how the record differs from the requested configuration. */
+  differences?: ConfigDifference[];
 }
 
 export interface LookupResult {
@@ -87,7 +94,10 @@ export async function lookup(options: LookupOptions): Promise<LookupResult> {
   return {
     store: store.url,
     modelId,
-    records: filterExportRecords(records, options.filter ?? {}),
+    records:
+      options.nearest === undefined
+        ? filterExportRecords(records, options.filter ?? {})
+        : rankNearestConfigs(options.nearest, filterExportRecords(records, options.filter ?? {})),
     malformed,
     ...(trust !== null ? { untrusted } : {}),
   };

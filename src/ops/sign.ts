@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { compilerVersionDir, modelPrefix, modelTaskPrefix } from "../layout/cache-layout.ts";
-import { parseManifest } from "../layout/entry-manifest.ts";
+import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import { parseExportRecord } from "../layout/export-record.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
 import { parseLayoutKey } from "../layout/parse-layout-key.ts";
@@ -25,8 +25,6 @@ import { buildSignature, signatureKey } from "../trust/signature-file.ts";
 
 /** Entries checked at once (each reads its files one after another). */
 const SIGN_CONCURRENCY = 8;
-/** Manifests and records are small JSON documents. */
-const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 export interface SignOptions {
   store: Store;
@@ -137,7 +135,7 @@ async function signTarget(
   now: () => Date,
   signal: AbortSignal | undefined,
 ): Promise<TargetOutcome> {
-  const text = await readStoreText(store, target.key, { signal, maxBytes: MAX_DOCUMENT_BYTES });
+  const text = await readStoreText(store, target.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
   if (text === null) return { refused: "it vanished from the store" };
   if (target.hasOwnSignature) {
     const verdict = await judgeStoredFile({

@@ -39,7 +39,8 @@ import type { ScannedEntry } from "../local/scan-cache.ts";
 import { scanCache } from "../local/scan-cache.ts";
 import { DEFAULT_RETRY_POLICY, isRetryableFailure, retryDelayMs } from "../store/retry.ts";
 import type { ListItem, Store, WriteSource } from "../store/store.ts";
-import { copyObject, settleWrite, writeObjects } from "../store/store-ops.ts";
+import { copyObject, settleWrite, textSource, writeObjects } from "../store/store-ops.ts";
+import { readStoreText } from "../sync/read-store-text.ts";
 import { sha256File } from "../sync/hash-file.ts";
 import type {
   AreaListing,
@@ -55,6 +56,12 @@ import { groupRemoteEntries } from "../sync/remote-entries.ts";
 import { allowManyListeners } from "../sync/allow-many-listeners.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
+import { signatureName } from "../layout/signature-name.ts";
+import type { ProducerSigningKey } from "../trust/producer-key.ts";
+import { fingerprintId } from "../trust/producer-key.ts";
+import type { ManifestToSign } from "../trust/sign-published.ts";
+import { signPublished } from "../trust/sign-published.ts";
+import { buildSignature, signatureKey } from "../trust/signature-file.ts";
 
 export type { SyncArea } from "../sync/plan-sync.ts";
 
@@ -93,6 +100,8 @@ export interface SyncOptions {
   onPhase?: (phase: SyncPhase) => void;
   /** Injectable clock for manifests. */
   now?: () => Date;
+  /** Sign each entry's manifest in every area, and the export record, with this producer key. */
+  signingKey?: ProducerSigningKey | null;
   /** What the manifests record beyond the files (the flags are read from each entry). */
   keyFactors?: PublishKeyFactors;
 }
@@ -142,6 +151,8 @@ export interface SyncResult {
   /** Bytes sent to the store (copies made inside the store are not counted). */
   bytes: number;
   seconds: number;
+  /** With a signing key: its fingerprint and the manifests and record signed by this run. */
+  signatures?: { key: string; signed: string[] };
 }
 
 /** Publishes and returns what happened; entry failures throw a PartialFailureError carrying the result. */
@@ -227,25 +238,24 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     for (const entry of local)
       for (const file of entry.files) sourceOf.set(`${entry.module}/${file.name}`, file.source);
     const now = (options.now ?? (() => new Date()))();
-    const manifestSource = (module: string): WriteSource => {
+    const manifestText = (module: string): string => {
       const entry = localByModule.get(module) as PreparedEntry;
-      return textSource(
-        buildManifest({
-          module,
-          compilerVersion,
-          files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
-          producer: { tool: "neff-cache", version: NEFF_CACHE_VERSION, hostHash: hashHostName(hostname()) },
-          createdAt: now,
-          keyFactors: entryKeyFactors({
-            flagsBytes: entry.files.find((file) => file.name === FLAGS_FILE)?.source.bytes,
-            exportConfigHash:
-              options.keyFactors?.exportConfigHash ??
-              (options.exportConfig ? exportRecordHash(options.exportConfig) : undefined),
-            compileMs: options.keyFactors?.compileMs?.get(module),
-          }),
+      return buildManifest({
+        module,
+        compilerVersion,
+        files: entry.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+        producer: { tool: "neff-cache", version: NEFF_CACHE_VERSION, hostHash: hashHostName(hostname()) },
+        createdAt: now,
+        keyFactors: entryKeyFactors({
+          flagsBytes: entry.files.find((file) => file.name === FLAGS_FILE)?.source.bytes,
+          exportConfigHash:
+            options.keyFactors?.exportConfigHash ??
+            (options.exportConfig ? exportRecordHash(options.exportConfig) : undefined),
+          compileMs: options.keyFactors?.compileMs?.get(module),
         }),
-      );
+      });
     };
+    const manifestSource = (module: string): WriteSource => textSource(manifestText(module));
     const context: PhaseContext = {
       store,
       keyOf,
@@ -265,6 +275,30 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
       const outcome = await runPhase(live, sources, context);
       result.bytes += outcome.bytes;
       for (const [module, error] of outcome.failures) fail(module, error);
+    }
+
+    if (options.signingKey) {
+      // Every area's manifest of every entry that stands: the ones written now, and the ones
+      // already right that this key has not signed yet.
+      const ownSignature = signatureName(ENTRY_MANIFEST_FILE, fingerprintId(options.signingKey.fingerprint));
+      const rewritten = new Map(plan.entries.map((entry) => [entry.module, entry.areas]));
+      const manifests: ManifestToSign[] = [];
+      for (const entry of local) {
+        if (failures.has(entry.module)) continue;
+        for (const listing of areas) {
+          const written = rewritten.get(entry.module)?.includes(listing.area) ?? false;
+          if (!written && listing.entries.get(entry.module)?.files.has(ownSignature)) continue;
+          manifests.push({
+            module: entry.module,
+            key: keyOf(listing.area, entry.module, ENTRY_MANIFEST_FILE),
+            text: written ? manifestText(entry.module) : null,
+            files: entry.files,
+          });
+        }
+      }
+      const signing = await signPublished({ store, signingKey: options.signingKey, manifests, now, signal });
+      for (const [module, error] of signing.failures) fail(module, error);
+      result.signatures = { key: options.signingKey.fingerprint, signed: signing.signed };
     }
 
     for (const entry of plan.entries) {
@@ -305,11 +339,16 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         optimumNeuronVersion: options.optimumNeuronVersion ?? "",
         hash: exportRecordHash(options.exportConfig),
       });
-      const written = await store.write(key, textSource(exportRecordBody(options.exportConfig)), {
-        ifAbsent: true,
-        signal,
-      });
+      const body = exportRecordBody(options.exportConfig);
+      const written = await store.write(key, textSource(body), { ifAbsent: true, signal });
       result.record = { key, created: written.created };
+      if (options.signingKey) {
+        const signing = await signRecord(store, key, body, written.created, options.signingKey, signal);
+        if (signing !== null) {
+          result.signatures ??= { key: options.signingKey.fingerprint, signed: [] };
+          result.signatures.signed.push(signing);
+        }
+      }
     }
   }
 
@@ -328,6 +367,31 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
 }
 
 // --- internal ---
+
+/**
+ * Signs the export record at `key` unless this key already did: a record this run created has
+ * our bytes; one that was there is signed only when its bytes are the same as ours. Returns the
+ * key when it signed.
+ */
+async function signRecord(
+  store: Store,
+  key: string,
+  body: string,
+  created: boolean,
+  signingKey: ProducerSigningKey,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
+  const sigKey = signatureKey(key, signingKey.fingerprint);
+  if (!created) {
+    if ((await store.stat(sigKey, { signal })) !== null) return null;
+    const stored = await readStoreText(store, key, { signal, maxBytes: Buffer.byteLength(body) + 1 }).catch(
+      () => null,
+    );
+    if (stored !== body) return null;
+  }
+  await store.write(sigKey, textSource(buildSignature(key, body, signingKey, new Date())), { signal });
+  return key;
+}
 
 interface PreparedFile extends ManifestFile {
   source: WriteSource;
@@ -614,14 +678,6 @@ async function runCopies(chain: Chain, context: PhaseContext): Promise<void> {
       return;
     }
   }
-}
-
-function textSource(text: string): WriteSource {
-  const bytes = Buffer.from(text, "utf8");
-  return {
-    size: bytes.length,
-    open: () => Readable.from([bytes]),
-  };
 }
 
 function compare(a: string, b: string): number {

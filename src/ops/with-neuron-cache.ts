@@ -19,6 +19,8 @@ import type { Store } from "../store/store.ts";
 import type { TransferListener } from "../sync/transfer-progress.ts";
 import type { FetchResult } from "./fetch.ts";
 import { fetch } from "./fetch.ts";
+import type { ProducerSigningKey } from "../trust/producer-key.ts";
+import type { TrustPolicy } from "../trust/signature-file.ts";
 import type { SyncResult } from "./sync.ts";
 import { sync } from "./sync.ts";
 
@@ -44,6 +46,10 @@ export interface NeuronCacheOptions {
   strict?: boolean;
   /** The cache dir is a mounted store: skip the fetch. @default false */
   mounted?: boolean;
+  /** Fetch only entries signed by a key this trusts; an untrusted entry is simply a miss. */
+  trust?: TrustPolicy | null;
+  /** Sign what is published with this producer key. */
+  signingKey?: ProducerSigningKey | null;
   /**
    * The cache must serve every compile: the moment one starts (a new entry or lock the fetch did
    * not serve), `context.compileStarted` aborts so `fn` can stop, and nothing is published.
@@ -133,6 +139,7 @@ export async function withNeuronCache<T>(
           compilerVersion: options.compilerVersion,
           modelId: options.modelId,
           task: options.task,
+          trust: options.trust ?? null,
           signal,
           onProgress: options.onProgress,
         });
@@ -214,6 +221,7 @@ export async function withNeuronCache<T>(
           exportConfig:
             options.modelId === undefined || recordVersion === undefined ? undefined : context.exportConfig,
           optimumNeuronVersion: recordVersion,
+          signingKey: options.signingKey ?? null,
           keyFactors: {
             ...(context.exportConfig ? { exportConfigHash: exportRecordHash(context.exportConfig) } : {}),
             compileMs: await compileDurations(versionDir, report.changedEntries, snapshot.takenAtMs),

@@ -3,6 +3,7 @@
  * the compiler simulator (whose flags feed the flags hash as the compiler's do) and a directory
  * store. Each reason the README lists is produced by a real run here.
  */
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -306,5 +307,85 @@ describe("exec --require-hit", () => {
     const run = await cli("exec", "--require-hit", "--model", MODEL, "--bucket", store, "--", "true");
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--require-hit needs the local compile cache/);
+  });
+});
+
+describe("neff-cache explain", () => {
+  it("says which local entries the store lacks and why, and which store entries the local cache lacks", async () => {
+    await exec({ graph: "llama", graphs: 2, flags: "-O1" });
+    await wipe();
+    // Compiled here without the cache: other flags, and one graph of its own.
+    const sim = [...simulatorCommand(), "--cache-dir", cache, "--flags", "-O2"];
+    spawnSync(sim[0] ?? "", [...sim.slice(1), "--graph-text", "llama", "--graphs", "3"], { env });
+    const run = await cli(
+      "explain",
+      MODEL,
+      "--task",
+      TASK,
+      "--bucket",
+      store,
+      "--cache-dir",
+      cache,
+      "--json",
+    );
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      shared: string[];
+      localOnly: Array<{ module: string; reasons: Reason[] }>;
+      storeOnly: Array<{ module: string; reason: string }>;
+    };
+    expect(result.shared).toEqual([]);
+    expect(result.localOnly.map((entry) => entry.reasons[0]?.kind).sort()).toEqual([
+      "other-flags",
+      "other-flags",
+      "other-graph",
+    ]);
+    expect(result.storeOnly.map((entry) => entry.reason)).toEqual(["not-fetched", "not-fetched"]);
+    const human = await cli("explain", MODEL, "--task", TASK, "--bucket", store, "--cache-dir", cache);
+    expect(human.stdout).toMatch(/3 local entries the store lacks:\n {4}MODULE_\S+: /);
+    expect(human.stdout).toMatch(
+      /2 store entries the local cache lacks:\n {4}MODULE_\S+: not in the local cache/,
+    );
+  });
+});
+
+describe("neff-cache lookup --nearest", () => {
+  it("ranks the cached configurations by closeness, each with the fields that differ", async () => {
+    await exec({
+      graph: "a",
+      config: { batch_size: 1, sequence_length: 4096, tp_degree: 2, torch_dtype: "bfloat16" },
+    });
+    await exec({
+      graph: "b",
+      config: { batch_size: 4, sequence_length: 2048, tp_degree: 8, torch_dtype: "float16" },
+    });
+    const wanted = path.join(work, "wanted.json");
+    // Spelt as another producer would: the aliases and value spellings of lookup's filters.
+    await writeFile(
+      wanted,
+      '{"batch_size": 1, "sequence_length": 2048, "tensor_parallel_size": 2, "dtype": "bf16"}',
+    );
+    const run = await cli("lookup", MODEL, "--bucket", store, "--nearest", wanted, "--json");
+    expect(run.code).toBe(0);
+    const records = (
+      JSON.parse(run.stdout) as { records: Array<{ config: { batch_size: number }; differences: unknown }> }
+    ).records;
+    expect(records.map((record) => [record.config.batch_size, record.differences])).toEqual([
+      [1, [{ field: "sequence_length", requested: "2048", cached: "4096" }]],
+      [
+        4,
+        [
+          { field: "batch_size", requested: "1", cached: "4" },
+          { field: "tensor_parallel_size", requested: "2", cached: "8" },
+          { field: "dtype", requested: "bfloat16", cached: "float16" },
+        ],
+      ],
+    ]);
+    const human = await cli("lookup", MODEL, "--bucket", store, "--nearest", wanted);
+    expect(human.stdout).toMatch(/nearest first:/);
+    expect(human.stdout).toMatch(/sequence_length 4096 \(yours 2048\)/);
+    const missing = await cli("lookup", MODEL, "--bucket", store, "--nearest", path.join(work, "none.json"));
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/does not exist/);
   });
 });

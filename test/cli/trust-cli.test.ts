@@ -112,6 +112,57 @@ describe("cli: trusted producers", () => {
     ).toHaveLength(2);
   });
 
+  it("exec signs what it publishes; a trusting exec uses it, and an untrusted store is only a miss", async () => {
+    await cli("keygen", "--out", "ci");
+    await cli("keygen", "--out", "stranger");
+    const compile = (...flags: string[]) =>
+      cli(
+        "exec",
+        "--model",
+        "org/m",
+        "--bucket",
+        store,
+        "--cache-dir",
+        cache,
+        "--json",
+        ...flags,
+        "--",
+        ...SIM,
+        "--cache-dir",
+        cache,
+        "--graph-text",
+        "e",
+        "--graphs",
+        "2",
+      );
+    const producer = await compile("--signing-key", "ci.key");
+    expect(producer.code).toBe(0);
+    const published = JSON.parse(producer.stdout) as {
+      cache: { sync: { signatures: { signed: string[] } } };
+    };
+    expect(published.cache.sync.signatures.signed).toHaveLength(4);
+    for (const line of await privateBody(path.join(work, "ci.key")))
+      expect(producer.stdout + producer.stderr).not.toContain(line);
+
+    await rm(cache, { recursive: true, force: true });
+    const trusting = await compile("--trust", "ci.pub", "--read-only");
+    expect(trusting.code).toBe(0);
+    expect(
+      (JSON.parse(trusting.stdout) as { cache: { fetch: { fetched: unknown[] } } }).cache.fetch.fetched,
+    ).toHaveLength(2);
+
+    await rm(cache, { recursive: true, force: true });
+    const wary = await compile("--trust", "stranger.pub", "--read-only");
+    expect(wary.code).toBe(0);
+    const report = JSON.parse(wary.stdout) as {
+      cache: { fetch: { fetched: unknown[]; skipped: Array<{ reason: string }> }; changedEntries: string[] };
+    };
+    expect(report.cache.fetch.fetched).toEqual([]);
+    expect(report.cache.fetch.skipped.map((skip) => skip.reason)).toEqual(["untrusted", "untrusted"]);
+    // Compiled instead: an untrusted entry is simply a miss.
+    expect(report.cache.changedEntries).toHaveLength(2);
+  });
+
   const cases = [
     {
       what: "a trust file that does not exist",

@@ -179,6 +179,58 @@ export function runCacheOperationSuite(options: CacheOperationSuiteOptions): voi
       expect(second.skipped.map((skip) => skip.reason)).toEqual(["present", "present", "present"]);
     });
 
+    it("repairs a damaged store: missing manifest, wrong-sized file, a manifest that is not the local bytes", async () => {
+      const compiled = await simulateCompile({
+        graphs: GRAPHS,
+        cacheDir,
+        compilerVersion: CV,
+        neffBytes: 40_000,
+      });
+      await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      const [noManifest, truncated, recompiled] = compiled.modules.map((module) => module.name) as [
+        string,
+        string,
+        string,
+      ];
+      const flat = (module: string, file: string): string =>
+        flatEntryKey({ compilerVersion: CV, module, file });
+      const inModel = (module: string, file: string): string =>
+        modelEntryKey({ compilerVersion: CV, modelId: MODEL, task: TASK, module, file });
+      await store.delete(flat(noManifest, ENTRY_MANIFEST_FILE));
+      await putText(store, inModel(truncated, "model.neff"), "cut short");
+      // The local entry changed since it was published: its NEFF has other bytes of the same size.
+      const localNeff = path.join(cacheDir, compilerVersionDir(CV), recompiled, "model.neff");
+      await writeFile(localNeff, Buffer.alloc(40_000, 0x5a));
+
+      const repair = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(new Map(repair.published.map((entry) => [entry.module, entry.reasons]))).toEqual(
+        new Map([
+          [noManifest, ["flat area: the manifest is missing"]],
+          [truncated, ["model area: model.neff has 9 bytes, not 40000"]],
+          [
+            recompiled,
+            [
+              "flat area: model.neff differs from the local bytes",
+              "model area: model.neff differs from the local bytes",
+            ],
+          ],
+        ]),
+      );
+      // Only the repaired NEFFs travel (once each, twice for the one both areas need unless the
+      // store copies or deduplicates), and the manifests: never the files that were right.
+      const neffCopies = store.capabilities.batchWrite ? 2 : 3;
+      expect(repair.bytes).toBeGreaterThanOrEqual(neffCopies * 40_000);
+      expect(repair.bytes).toBeLessThan(neffCopies * 40_000 + 6 * 2048);
+
+      await rm(cacheDir, { recursive: true, force: true });
+      const fetched = await fetch({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(fetched.failed).toEqual([]);
+      expect(fetched.fetched.map((entry) => entry.verifiedBy)).toEqual(["manifest", "manifest", "manifest"]);
+      const again = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });
+      expect(again.published).toEqual([]);
+      expect(await readText(store, flat(recompiled, "model.neff"))).toBe("Z".repeat(40_000));
+    });
+
     it("replaces a locally empty or failed entry with the store's success, and leaves a compiling one alone", async () => {
       const compiled = await simulateCompile({ graphs: GRAPHS, cacheDir, compilerVersion: CV });
       await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL, task: TASK });

@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { compilerVersionDir, exportRecordKey, modelEntryKey } from "../../src/layout/cache-layout.ts";
+import {
+  compilerVersionDir,
+  exportRecordKey,
+  flatEntryKey,
+  modelEntryKey,
+} from "../../src/layout/cache-layout.ts";
 import { ENTRY_MANIFEST_FILE, NEFF_FILE } from "../../src/layout/entry-files.ts";
 import { exportRecordHash } from "../../src/layout/export-record.ts";
 import { fetch } from "../../src/ops/fetch.ts";
@@ -222,6 +227,94 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       });
       expect(revoked.fetched.map((entry) => entry.module)).toEqual([current]);
       expect(reasons(revoked.skipped).get(old ?? "")).toMatch(/^revoked-key: /);
+    });
+
+    it("a producer that syncs with its key publishes signed entries and record; a kill before the signatures is repaired", async () => {
+      const compiled = await simulateCompile({
+        graphs: ["s1", "s2"],
+        cacheDir: producerCache,
+        compilerVersion: CV,
+      });
+      const modules = compiled.modules.map((module) => module.name).sort();
+      const published = await sync({
+        store,
+        cacheDir: producerCache,
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        exportConfig: CONFIG,
+        optimumNeuronVersion: "0.4.6",
+        signingKey: ci,
+      });
+      // Two entries in two areas, and the record.
+      expect(published.signatures?.signed).toHaveLength(5);
+      const result = await consume(trusting(ci));
+      expect(result.fetched.map((entry) => entry.module).sort()).toEqual(modules);
+      expect((await lookup({ store, modelId: MODEL, trust: trusting(ci) })).records).toHaveLength(1);
+
+      // A run killed after its manifests, before its signatures (the state it leaves is made
+      // here directly): the next run only signs.
+      const [fresh = ""] = (
+        await simulateCompile({ graphs: ["s3"], cacheDir: producerCache, compilerVersion: CV })
+      ).modules.map((module) => module.name);
+      await sync({
+        store,
+        cacheDir: producerCache,
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        signingKey: ci,
+      });
+      for (const manifest of [
+        flatEntryKey({ compilerVersion: CV, module: fresh, file: ENTRY_MANIFEST_FILE }),
+        modelEntryKey({
+          compilerVersion: CV,
+          modelId: MODEL,
+          task: TASK,
+          module: fresh,
+          file: ENTRY_MANIFEST_FILE,
+        }),
+      ]) {
+        await store.delete(signatureKey(manifest, ci.fingerprint));
+      }
+      const again = await sync({
+        store,
+        cacheDir: producerCache,
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        signingKey: ci,
+      });
+      expect(again.failed).toEqual([]);
+      await rm(consumerCache, { recursive: true, force: true });
+      const all = await consume(trusting(ci));
+      expect(all.fetched).toHaveLength(3);
+      // And a third run writes nothing.
+      const third = await sync({
+        store,
+        cacheDir: producerCache,
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        signingKey: ci,
+      });
+      expect(third.signatures?.signed).toEqual([]);
+      expect(third.bytes).toBe(0);
+    });
+
+    it("a producer's key signs entries already in the store that describe its own bytes", async () => {
+      const modules = await publish(["pre-existing"]);
+      const signed = await sync({
+        store,
+        cacheDir: producerCache,
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        signingKey: ci,
+      });
+      expect(signed.published).toEqual([]);
+      expect(signed.signatures?.signed).toHaveLength(2);
+      expect((await consume(trusting(ci))).fetched.map((entry) => entry.module)).toEqual(modules);
     });
 
     it("a promotion signs the flat copies too, so a whole-version fetch trusts them", async () => {

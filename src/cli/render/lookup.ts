@@ -1,11 +1,16 @@
 import type { LookupResult } from "../../ops/lookup.ts";
 import { formatTable } from "./format.ts";
+import { describeDifferences } from "./miss-reasons.ts";
 
 export function renderLookup(result: LookupResult): string {
   const lines: string[] = [];
   if (result.records.length === 0) lines.push(`No cached configurations found for ${result.modelId}.`);
   else {
-    lines.push(`Cached configurations for ${result.modelId} in ${result.store}:`, "");
+    const ranked = result.records.some((record) => record.differences !== undefined);
+    lines.push(
+      `Cached configurations for ${result.modelId} in ${result.store}${ranked ? ", nearest first" : ""}:`,
+      "",
+    );
     const value = (item: number | string | null): string => (item === null ? "?" : String(item));
     lines.push(
       formatTable(
@@ -18,6 +23,7 @@ export function renderLookup(result: LookupResult): string {
           "target",
           "optimum-neuron",
           "compiler",
+          ...(ranked ? ["differs from yours"] : []),
         ],
         result.records.map((record) => [
           record.task,
@@ -28,6 +34,7 @@ export function renderLookup(result: LookupResult): string {
           value(record.summary.target),
           record.optimumNeuronVersion,
           record.compilerVersion,
+          ...(ranked ? [describeDifferences(record.differences ?? [])] : []),
         ]),
       ),
     );

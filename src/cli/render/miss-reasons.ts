@@ -1,4 +1,5 @@
 import type { MissExplanation, MissReason, NearestConfig } from "../../layout/explain-miss.ts";
+import type { ConfigDifference } from "../../layout/nearest-config.ts";
 
 /** One sentence per reason; the first reason of a miss is its main one. */
 export function describeMissReason(reason: MissReason, compilerVersion: string | null): string {
@@ -61,16 +62,18 @@ export function renderMissExplanations(
 }
 
 export function describeNearest(config: NearestConfig): string {
-  const fields =
-    config.differences.length === 0
-      ? "identical"
-      : config.differences
-          .map(
-            (difference) =>
-              `${difference.field} ${difference.cached ?? "(none)"} (yours ${difference.requested ?? "(none)"})`,
-          )
-          .join(", ");
-  return `${fields} [${config.task}, compiler ${config.compilerVersion}]`;
+  return `${describeDifferences(config.differences)} [${config.task}, compiler ${config.compilerVersion}]`;
+}
+
+/** `batch_size 1 (yours 4), dtype float16 (yours bfloat16)`: the cached value, then the requested one. */
+export function describeDifferences(differences: readonly ConfigDifference[]): string {
+  if (differences.length === 0) return "identical";
+  return differences
+    .map(
+      (difference) =>
+        `${difference.field} ${difference.cached ?? "(none)"} (yours ${difference.requested ?? "(none)"})`,
+    )
+    .join(", ");
 }
 
 function flagList(flags: readonly string[]): string {

@@ -21,6 +21,12 @@ export function renderSync(result: SyncResult): string {
     );
   }
   for (const failure of result.failed) lines.push(`  FAILED ${failure.module}: ${failure.error}`);
+  if (result.signatures && result.signatures.signed.length > 0) {
+    const count = result.signatures.signed.length;
+    lines.push(
+      `  Signed ${count} ${plural(count, "manifest or record", "manifests and records")} with ${result.signatures.key}.`,
+    );
+  }
   if (result.record)
     lines.push(
       `  Export record ${result.record.key} ${result.record.created ? "written" : "already present"}.`,
