@@ -87,6 +87,16 @@ export class StoreError extends NeffCacheError {
   }
 }
 
+/**
+ * The command's store work ran past its deadline (`--timeout`, `NEFF_CACHE_TIMEOUT`), or the
+ * store stopped answering. What was done before is kept; running again goes on from there.
+ */
+export class DeadlineError extends NeffCacheError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { code: "E_STORE_DEADLINE", exitCode: EXIT_CODES.storeRetryable, ...options });
+  }
+}
+
 /** The local cache is in use (a compiler runs) and the operation would disturb it. */
 export class BusyError extends NeffCacheError {
   constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {

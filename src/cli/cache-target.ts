@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { NotFoundError, UsageError } from "../errors.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
+import { parseDuration } from "../layout/parse-duration.ts";
 import { isPyJsonObject, parsePyJson } from "../layout/py-json.ts";
 import { requireLocalCacheDir } from "../layout/require-local-cache-dir.ts";
 import { resolveCacheDir } from "../layout/resolve-cache-dir.ts";
@@ -45,6 +46,32 @@ export const OPTIMUM_NEURON_VERSION_OPTION: OptionSpec = {
   value: "V",
   help: "optimum-neuron version export records are filed under (default: NEFF_CACHE_OPTIMUM_NEURON_VERSION or the installed package)",
 };
+
+export const TIMEOUT_OPTION: OptionSpec = {
+  type: "string",
+  value: "DURATION",
+  help: "bound the command's store work as a whole, e.g. 90s or 10m; exit 4 when it runs out (default: NEFF_CACHE_TIMEOUT, else none; exec publishes within 10m)",
+};
+
+/** The store deadline in milliseconds from --timeout, else NEFF_CACHE_TIMEOUT; undefined for none. */
+export function storeTimeoutMs(input: CommandInput, context: Pick<CliContext, "env">): number | undefined {
+  const flag = stringOption(input, "timeout");
+  const text = flag ?? (context.env.NEFF_CACHE_TIMEOUT || undefined);
+  if (text === undefined) return undefined;
+  const where = flag === undefined ? "NEFF_CACHE_TIMEOUT" : "--timeout";
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`${where} ${JSON.stringify(text)} is not a duration.`, {
+      hint: "Use a number with a unit, e.g. 90s, 10m or 1h.",
+      cause: error,
+    });
+  }
+  if (ms <= 0)
+    throw new UsageError(`${where} must be longer than zero.`, { hint: "For example --timeout 10m." });
+  return ms;
+}
 
 /** The local cache dir, or a UsageError saying why there is none. */
 export function localCacheDir(input: CommandInput, context: CliContext): string {

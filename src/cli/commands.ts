@@ -3,6 +3,7 @@
  * `exec` with nothing to do must stay well under 200 ms), and which renderer says the result.
  */
 import { BUCKET_SERVER_COMMAND } from "./bucket-server-command.ts";
+import { TIMEOUT_OPTION } from "./cache-target.ts";
 import { CLEANUP_COMMAND } from "./cleanup-command.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { COPY_COMMAND } from "./copy-command.ts";
@@ -19,6 +20,12 @@ import { SIGN_COMMAND } from "./sign-command.ts";
 import { STATS_COMMAND } from "./stats-command.ts";
 import { STATUS_COMMAND } from "./status-command.ts";
 import { SYNC_COMMAND } from "./sync-command.ts";
+
+/** Every command that talks to a store takes `--timeout` (the bucket server runs until stopped). */
+const withStoreTimeout = (spec: CommandSpec): CommandSpec =>
+  ("bucket" in spec.options || "from" in spec.options) && spec.name !== "bucket-server"
+    ? { ...spec, options: { ...spec.options, timeout: TIMEOUT_OPTION } }
+    : spec;
 
 export const COMMANDS: readonly CommandSpec[] = [
   STATUS_COMMAND,
@@ -37,4 +44,4 @@ export const COMMANDS: readonly CommandSpec[] = [
   PRUNE_COMMAND,
   COPY_COMMAND,
   BUCKET_SERVER_COMMAND,
-];
+].map(withStoreTimeout);

@@ -14,10 +14,17 @@ import type { ProducerSigningKey } from "../trust/producer-key.ts";
 import type { TrustPolicy } from "../trust/signature-file.ts";
 import { withNeuronCache } from "../ops/with-neuron-cache.ts";
 import type { Store } from "../store/store.ts";
-import { compilerVersion, localCacheDir, readExportConfig } from "./cache-target.ts";
+import { compilerVersion, localCacheDir, readExportConfig, storeTimeoutMs } from "./cache-target.ts";
 import type { CommandInput } from "./command-spec.ts";
 import type { CliContext } from "./context.ts";
 import { createProgressLine } from "./render/progress.ts";
+
+/**
+ * How long exec's publishing may take when no --timeout is given: the compile is done by then,
+ * and a stalled store must not hold the command's exit code back for long. 10 minutes is
+ * over ten times what publishing a large model (tens of GB on a fast link) takes.
+ */
+export const DEFAULT_EXEC_PUBLISH_TIMEOUT_MS = 10 * 60_000;
 
 export interface ExecWithCacheOptions {
   command: readonly string[];
@@ -68,6 +75,7 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
       stop,
     });
 
+  const timeoutMs = storeTimeoutMs(input, context);
   let cacheDir: string | null = null;
   let version: string | null = null;
   try {
@@ -113,6 +121,8 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         trust: options.trust,
         signingKey: options.signingKey,
         signal: context.signal,
+        ...(timeoutMs === undefined ? {} : { fetchTimeoutMs: timeoutMs }),
+        publishTimeoutMs: timeoutMs ?? DEFAULT_EXEC_PUBLISH_TIMEOUT_MS,
         onProgress: progress.listener,
         onWarning: (message) => {
           progress.stop();

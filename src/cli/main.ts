@@ -3,10 +3,11 @@
  * `--json`), and decides the exit code; `entry.ts` hands it to the process.
  */
 import type { Writable } from "node:stream";
-import { UsageError } from "../errors.ts";
+import { DeadlineError, UsageError } from "../errors.ts";
 import type { StatsRecord } from "../layout/stats-record.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
 import type { CommandSpec } from "./command-spec.ts";
+import { storeTimeoutMs } from "./cache-target.ts";
 import { COMMANDS } from "./commands.ts";
 import type { CliContext, Env, Logger } from "./context.ts";
 import { parseCommandLine } from "./parse-command-line.ts";
@@ -78,6 +79,7 @@ export async function runCli(io: CliIo): Promise<number> {
     },
   };
 
+  let deadline: NodeJS.Timeout | undefined;
   try {
     const command = findCommand(name);
     const input = parseCommandLine(command, args);
@@ -85,20 +87,41 @@ export async function runCli(io: CliIo): Promise<number> {
       write(io.stdout, renderCommandHelp(command));
       return 0;
     }
+    // The whole command is store work, so its deadline is the command's; exec bounds only its
+    // fetch and its publishing (see exec-with-cache.ts), never the command it runs.
+    const timeoutMs =
+      "timeout" in command.options && command.name !== "exec" ? storeTimeoutMs(input, context) : undefined;
+    if (timeoutMs !== undefined) {
+      deadline = setTimeout(() => controller.abort(deadlineError(name, timeoutMs)), timeoutMs);
+    }
     const outcome = await command.run(input, context);
     if (outcome.journal) await journal(outcome.journal, context);
     if (input.json) write(io.stdout, renderJson(outcome.data, redact));
     else write(outcome.humanStream === "stderr" ? io.stderr : io.stdout, outcome.human());
     return outcome.exitCode ?? 0;
-  } catch (error) {
+  } catch (caught) {
+    // Whatever a command was doing when its deadline struck, the deadline is what to report.
+    const error = controller.signal.reason instanceof DeadlineError ? controller.signal.reason : caught;
     const described = describeError(error);
     const stack = verbose && error instanceof Error ? error.stack : undefined;
     write(io.stderr, renderError(described, stack));
     if (wantsJson) write(io.stdout, renderJsonError(described, redact));
     return described.exitCode;
   } finally {
+    clearTimeout(deadline);
     removeSignalListener?.();
   }
+}
+
+function deadlineError(command: string, timeoutMs: number): DeadlineError {
+  return new DeadlineError(
+    `${command} stopped: its store work did not finish within ${formatMs(timeoutMs)} (--timeout / NEFF_CACHE_TIMEOUT). What was finished is kept.`,
+    { hint: "Run it again to go on from there, with a longer --timeout if the store is just slow." },
+  );
+}
+
+function formatMs(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 function findCommand(name: string): CommandSpec {

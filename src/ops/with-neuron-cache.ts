@@ -4,7 +4,7 @@
  * bucket) unless `strict`.
  */
 import { join } from "node:path";
-import { PartialFailureError } from "../errors.ts";
+import { DeadlineError, PartialFailureError } from "../errors.ts";
 import { compilerVersionDir } from "../layout/cache-layout.ts";
 import type { MissExplanation } from "../layout/explain-miss.ts";
 import { exportRecordHash } from "../layout/export-record.ts";
@@ -59,6 +59,10 @@ export interface NeuronCacheOptions {
   /** Explain what `fn` compiled instead of fetching (costs store listings only when it compiled). @default true */
   explainMisses?: boolean;
   signal?: AbortSignal;
+  /** The fetch stops after this long (a warning, or the failure when `strict`). */
+  fetchTimeoutMs?: number;
+  /** Publishing stops after this long (a warning, or the failure when `strict`); the results stay local. */
+  publishTimeoutMs?: number;
   onProgress?: TransferListener;
   /** Told of store failures that were not fatal. */
   onWarning?: (message: string) => void;
@@ -132,6 +136,7 @@ export async function withNeuronCache<T>(
     if (options.mounted) report.fetchSkipped = "the cache dir is a mounted store";
     else if (options.modelId === undefined) report.fetchSkipped = "no model id given";
     else {
+      const bounded = withDeadline(signal, options.fetchTimeoutMs, "the fetch");
       try {
         report.fetch = await fetch({
           store: await openStore(),
@@ -140,10 +145,11 @@ export async function withNeuronCache<T>(
           modelId: options.modelId,
           task: options.task,
           trust: options.trust ?? null,
-          signal,
+          signal: bounded.signal,
           onProgress: options.onProgress,
         });
-      } catch (error) {
+      } catch (caught) {
+        const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.fetch = error.result as FetchResult;
         warn(`fetch failed, compiling without it: ${messageOf(error)}`);
@@ -210,6 +216,7 @@ export async function withNeuronCache<T>(
           warn("the export record is not written: no optimum-neuron version (pass --optimum-neuron-version)");
         }
       }
+      const bounded = withDeadline(signal, options.publishTimeoutMs, "publishing");
       try {
         report.sync = await sync({
           store: await openStore(),
@@ -226,11 +233,12 @@ export async function withNeuronCache<T>(
             ...(context.exportConfig ? { exportConfigHash: exportRecordHash(context.exportConfig) } : {}),
             compileMs: await compileDurations(versionDir, report.changedEntries, snapshot.takenAtMs),
           },
-          signal,
+          signal: bounded.signal,
           onProgress: options.onProgress,
         });
         if (report.sync.recordSkipped) warn(`the export record is not written: ${report.sync.recordSkipped}`);
-      } catch (error) {
+      } catch (caught) {
+        const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
         if (error instanceof PartialFailureError) report.sync = error.result as SyncResult;
         warn(`publishing failed; the compile's results stay local: ${messageOf(error)}`);
@@ -240,6 +248,29 @@ export async function withNeuronCache<T>(
   } finally {
     await (store as Store | null)?.close().catch(() => undefined);
   }
+}
+
+/**
+ * `signal` bounded by a deadline of `timeoutMs` (none when undefined). `reason()` is the
+ * DeadlineError once the deadline, not the caller, stopped the work.
+ */
+function withDeadline(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  what: string,
+): { signal: AbortSignal | undefined; reason: () => DeadlineError | undefined } {
+  if (timeoutMs === undefined) return { signal, reason: () => undefined };
+  const timer = AbortSignal.timeout(timeoutMs);
+  const bounded = signal === undefined ? timer : AbortSignal.any([signal, timer]);
+  return {
+    signal: bounded,
+    reason: () =>
+      timer.aborted && !signal?.aborted
+        ? new DeadlineError(
+            `${what} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
+          )
+        : undefined,
+  };
 }
 
 /** Explains the misses; a store that cannot be read leaves them unexplained, never fails the run. */

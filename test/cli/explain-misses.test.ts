@@ -70,6 +70,8 @@ async function exec(options: {
   extra?: string[];
   /** Human lines only (on stderr) instead of the --json report. */
   human?: boolean;
+  /** More simulator arguments. */
+  sim?: string[];
 }): Promise<{ code: number; report: ExecJson; stderr: string }> {
   const version = options.compilerVersion ?? CV;
   const argv = [
@@ -99,7 +101,13 @@ async function exec(options: {
     version,
   );
   argv.push("--graph-text", options.graph, "--graphs", String(options.graphs ?? 1));
-  argv.push("--flags", options.flags ?? "--target=trn1", "--compile-ms", String(options.compileMs ?? 0));
+  argv.push(
+    "--flags",
+    options.flags ?? "--target=trn1",
+    "--compile-ms",
+    String(options.compileMs ?? 0),
+    ...(options.sim ?? []),
+  );
   const run = await cli(...argv);
   const report = options.human ? ({} as ExecJson) : (JSON.parse(run.stdout) as ExecJson);
   return { code: run.code, report, stderr: run.stderr };
@@ -123,6 +131,18 @@ describe("exec explains its misses", () => {
     expect(human.stderr).toMatch(
       /neff-cache: 2 entries compiled that the cache did not serve:\nneff-cache: {3}MODULE_\S+: the same graph is cached with other flags \(MODULE_\S+\): this compile has -O3; the cached one has -O[12]/,
     );
+  });
+
+  it("same graph, other flags, also when the producer hashes the flags into the graph hash (NxD)", async () => {
+    const nxd = ["--hash-style", "nxd"];
+    await exec({ graph: "llama", flags: "--target=trn1 -O1", sim: nxd });
+    await wipe();
+    const run = await exec({ graph: "llama", flags: "--target=trn1 -O2", sim: nxd });
+    const [reason] = reasons(run.report)[0] ?? [];
+    expect(reason).toMatchObject({ kind: "other-flags", added: ["-O2"], removed: ["-O1"] });
+    // Both halves of the name differ: the match came from the HLO bytes in the manifest.
+    const cached = reason?.cachedModule as string;
+    expect(cached.split("+")[0]).not.toBe(run.report.cache.misses?.modules[0]?.split("+")[0]);
   });
 
   it("same entry, other compiler version: names it", async () => {

@@ -18,10 +18,12 @@ import {
 } from "../../src/layout/cache-layout.ts";
 import { ENTRY_MANIFEST_FILE, NEFF_FILE } from "../../src/layout/entry-files.ts";
 import { exportRecordHash } from "../../src/layout/export-record.ts";
+import { copy } from "../../src/ops/copy.ts";
 import { fetch } from "../../src/ops/fetch.ts";
 import { lookup } from "../../src/ops/lookup.ts";
 import { sign } from "../../src/ops/sign.ts";
 import { sync } from "../../src/ops/sync.ts";
+import { createDirStore } from "../../src/store/dir/dir-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { ProducerSigningKey } from "../../src/trust/producer-key.ts";
 import { generateProducerKeyPair, parseSigningKey } from "../../src/trust/producer-key.ts";
@@ -315,6 +317,34 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       expect(signed.published).toEqual([]);
       expect(signed.signatures?.signed).toHaveLength(2);
       expect((await consume(trusting(ci))).fetched.map((entry) => entry.module)).toEqual(modules);
+    });
+
+    it("signatures travel with a copy to another store, where they still verify", async () => {
+      const modules = await publish(["copied"]);
+      await sign({ store, signingKey: ci, modelId: MODEL });
+      const bundle = await mkdtemp(path.join(tmpdir(), "neff-trust-bundle-"));
+      const target = createDirStore({ root: bundle });
+      try {
+        const copied = await copy({ from: store, to: target, modelId: MODEL });
+        expect(copied.failed).toEqual([]);
+        const result = await fetch({
+          store: target,
+          cacheDir: consumerCache,
+          compilerVersion: CV,
+          modelId: MODEL,
+          task: TASK,
+          trust: trusting(ci),
+        });
+        expect(result.fetched.map((entry) => [entry.module, entry.signedBy])).toEqual(
+          modules.map((module) => [module, ci.fingerprint]),
+        );
+        expect((await lookup({ store: target, modelId: MODEL, trust: trusting(ci) })).records).toHaveLength(
+          1,
+        );
+      } finally {
+        await target.close();
+        await rm(bundle, { recursive: true, force: true });
+      }
     });
 
     it("a promotion signs the flat copies too, so a whole-version fetch trusts them", async () => {

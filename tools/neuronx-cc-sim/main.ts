@@ -5,7 +5,7 @@ import { SIM_DEFAULT_COMPILER_VERSION, simulateCompile } from "./simulate-compil
 
 // Development tool: a stand-in for neuronx-cc that uses the compile cache the same way.
 const USAGE =
-  'usage: neuronx-cc-sim (--graph FILE | --graph-text STR) [--graphs N] [--flags "..."] [--cache-dir D] [--compiler-version V] [--compile-ms N] [--neff-bytes N] [--fail] [--retry-failed] | --version';
+  'usage: neuronx-cc-sim (--graph FILE | --graph-text STR) [--graphs N] [--flags "..."] [--cache-dir D] [--compiler-version V] [--compile-ms N] [--neff-bytes N] [--fail] [--retry-failed] [--hash-style libneuronxla|nxd] | --version';
 
 async function main(): Promise<number> {
   // "--flags -O1" would read as a missing value to parseArgs; join it as "--flags=-O1".
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
       fail: { type: "boolean", default: false },
       "retry-failed": { type: "boolean", default: false },
       retry_failed_compilation: { type: "boolean", default: false },
+      "hash-style": { type: "string", default: "libneuronxla" },
       version: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
@@ -48,6 +49,9 @@ async function main(): Promise<number> {
   if (values.graph !== undefined) graph = await fsp.readFile(values.graph);
   else if (values["graph-text"] !== undefined) graph = Buffer.from(values["graph-text"]);
   else throw new Error(USAGE);
+  const hashStyle = values["hash-style"];
+  if (hashStyle !== "libneuronxla" && hashStyle !== "nxd")
+    throw new Error("--hash-style must be libneuronxla or nxd");
   const count = Number(values.graphs);
   if (!Number.isInteger(count) || count < 1) throw new Error("--graphs must be a whole number >= 1");
   // A "model" of several graphs: the first is the graph itself, the others are derived from it.
@@ -64,6 +68,7 @@ async function main(): Promise<number> {
     neffBytes: Number(values["neff-bytes"]),
     fail: values.fail,
     retryFailed: values["retry-failed"] || values.retry_failed_compilation,
+    hashStyle,
   });
   for (const module of result.modules) {
     const where = module.path ?? module.name;

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { moduleName, pythonJsonStringList } from "./module-name.ts";
+import { keyFlags, moduleName, pythonJsonStringList } from "./module-name.ts";
 import { LOCK_FILE, simulateCompile } from "./simulate-compile.ts";
 
 const VERSION = "2.21.33363.0+82129205";
@@ -39,6 +40,29 @@ describe("moduleName", () => {
     // sha256("hello") = 2cf24dba5fb0a30e26e83b2ac5b9e29e…; md5('[]') = d751713988987e9331980363e24189ce
     expect(moduleName(Buffer.from("hello"), [])).toBe("MODULE_2cf24dba5fb0a30e26e8+d7517139");
     expect(pythonJsonStringList(["-O1", "--x=é"])).toBe('["-O1", "--x=\\u00e9"]');
+  });
+
+  it("keeps the graph hash and changes the flags hash when only the flags change", () => {
+    const [graphO1, flagsO1] = moduleName(Buffer.from("g"), ["-O1"]).split("+");
+    const [graphO2, flagsO2] = moduleName(Buffer.from("g"), ["-O2"]).split("+");
+    expect(graphO2).toBe(graphO1);
+    expect(flagsO2).not.toBe(flagsO1);
+    expect(flagsO2).toBe(createHash("md5").update('["-O2"]').digest("hex").slice(0, 8));
+  });
+
+  it("mixes the joined flags into the graph hash in NxD style", () => {
+    const plain = createHash("sha256").update("g").digest("hex").slice(0, 20);
+    const mixed = createHash("sha256").update("g-O1--x").digest("hex").slice(0, 20);
+    expect(moduleName(Buffer.from("g"), [], "nxd")).toBe(moduleName(Buffer.from("g"), []));
+    expect(moduleName(Buffer.from("g"), ["-O1", "--x"], "nxd")).toMatch(new RegExp(`^MODULE_${mixed}\\+`));
+    expect(moduleName(Buffer.from("g"), ["-O1", "--x"])).toMatch(new RegExp(`^MODULE_${plain}\\+`));
+  });
+
+  it("drops --logfile and its value from the key flags", () => {
+    expect(keyFlags(["-O1", "--logfile", "/tmp/w1/log.txt", "--logfile=/tmp/w2", "--x"])).toEqual([
+      "-O1",
+      "--x",
+    ]);
   });
 });
 

@@ -7,7 +7,8 @@ import { compilerVersionDir } from "../../src/layout/cache-layout.ts";
 import { parseNeuronCcFlags } from "../../src/layout/parse-neuron-cc-flags.ts";
 import { resolveCacheDir } from "../../src/layout/resolve-cache-dir.ts";
 import { deterministicBytes } from "../synthetic-cache/deterministic-bytes.ts";
-import { moduleName, pythonJsonStringList } from "./module-name.ts";
+import type { HashStyle } from "./module-name.ts";
+import { keyFlags, moduleName, pythonJsonStringList } from "./module-name.ts";
 
 /** The version the simulator reports when none is given. */
 export const SIM_DEFAULT_COMPILER_VERSION = "2.21.33363.0+82129205";
@@ -17,8 +18,10 @@ export const LOCK_FILE = "model.hlo_module.pb.lock";
 export interface SimulateCompileOptions {
   /** The graphs to compile, one entry each. */
   graphs: readonly (Uint8Array | string)[];
-  /** Compiler flags (cache flags such as `--cache_dir` are taken out and do not change the key). */
+  /** Compiler flags (cache flags such as `--cache_dir`, and `--logfile`, are taken out and do not change the key). */
   flags?: readonly string[];
+  /** How entries are named. @default "libneuronxla" */
+  hashStyle?: HashStyle;
   /** Cache dir; otherwise resolved from `env` like the real compiler. */
   cacheDir?: string;
   env?: Readonly<Record<string, string | undefined>>;
@@ -69,7 +72,7 @@ export async function simulateCompile(options: SimulateCompileOptions): Promise<
   const env = options.env ?? {};
   const envFlags = parseNeuronCcFlags(env["NEURON_CC_FLAGS"]);
   const given = parseNeuronCcFlags((options.flags ?? []).map(quote).join(" "));
-  const flags = [...envFlags.compilerFlags, ...given.compilerFlags];
+  const flags = keyFlags([...envFlags.compilerFlags, ...given.compilerFlags]);
   const retryFailed = options.retryFailed || envFlags.retryFailedCompilation || given.retryFailedCompilation;
   const compilerVersion =
     options.compilerVersion ?? env["NEFF_CACHE_COMPILER_VERSION"] ?? SIM_DEFAULT_COMPILER_VERSION;
@@ -84,7 +87,7 @@ export async function simulateCompile(options: SimulateCompileOptions): Promise<
 
   for (const graph of options.graphs) {
     const bytes = typeof graph === "string" ? Buffer.from(graph) : graph;
-    const name = moduleName(bytes, flags);
+    const name = moduleName(bytes, flags, options.hashStyle);
     if (cacheDir === null) {
       await sleep(options.compileMs ?? 0, undefined, { signal: options.signal });
       result.modules.push({

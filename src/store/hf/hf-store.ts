@@ -1,6 +1,6 @@
 /**
  * The Hugging Face Storage Bucket backend: metadata through the bucket REST API, bytes through
- * Xet (uploads via `@huggingface/hub`, loaded only when a write needs it) and the `resolve`
+ * Xet (uploads by src/store/hf/xet: chunking, xorbs and shards of our own) and the `resolve`
  * route (downloads, with ranges).
  *
  * https://huggingface.co/docs/hub/storage-buckets

@@ -11,7 +11,7 @@ import { runHfBatch } from "./hf-batch.ts";
 import type { HfBatchFailure } from "./hf-batch.ts";
 import type { HfHttp } from "./hf-http.ts";
 import type { ApiBatchOperation, ApiBucketFile } from "./hf-wire.ts";
-import { uploadXetContents } from "./hf-xet-upload.ts";
+import { uploadXetContents } from "./xet/xet-upload.ts";
 
 /** Contents uploaded at once when a shared upload failed and each is retried alone. */
 const SOLO_UPLOAD_CONCURRENCY = 4;
@@ -104,9 +104,9 @@ export async function writeHfBatch(
     const hashes = await uploadXetContents(
       identities.map((identity) => ({ path: first(identity).path, source: first(identity).source })),
       {
-        endpoint: context.endpoint,
+        http: context.http,
+        apiPath: context.apiPath,
         bucket: context.bucket,
-        token: await context.http.token(),
         fetch: context.fetch,
         timeoutMs: context.timeoutMs,
         retry: context.retry,

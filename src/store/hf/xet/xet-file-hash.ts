@@ -7,7 +7,10 @@ import { createXetHasher, hashToHex } from "./xet-hash.ts";
 import type { HashedRange } from "./xet-hash.ts";
 
 /** Chunks `bytes` as Xet does and returns the 64-hex file hash (64 zeros for no bytes). */
-export async function xetFileHash(bytes: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<string> {
+export async function xetFileHash(
+  bytes: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<string> {
   const hasher = await createXetHasher();
   const stream = createXetChunkStream(hasher);
   const chunks: HashedRange[] = [];
