@@ -2,10 +2,12 @@
  * What fetch, sync, lookup and exec share on the command line: the local cache, the compiler
  * version, the store, and the export config file.
  */
-import { readFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { NotFoundError, UsageError } from "../errors.ts";
+import { exportRecordBody, MAX_EXPORT_RECORD_BYTES } from "../layout/export-record.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { parseDuration } from "../layout/parse-duration.ts";
 import { isPyJsonObject, parsePyJson } from "../layout/py-json.ts";
@@ -75,14 +77,39 @@ export function storeTimeoutMs(input: CommandInput, context: Pick<CliContext, "e
 
 /** The local cache dir, or a UsageError saying why there is none. */
 export function localCacheDir(input: CommandInput, context: CliContext): string {
-  return requireLocalCacheDir(
-    resolveCacheDir({
-      cacheDir: stringOption(input, "cache-dir"),
-      env: context.env,
-      cwd: context.cwd,
-      homeDir: context.env.HOME ?? homedir(),
-    }),
+  return requireCacheDirUsable(
+    requireLocalCacheDir(
+      resolveCacheDir({
+        cacheDir: stringOption(input, "cache-dir"),
+        env: context.env,
+        cwd: context.cwd,
+        homeDir: context.env.HOME ?? homedir(),
+      }),
+    ),
   );
+}
+
+/** A cache dir that is a file (or lies below one) is a usage error, said before any work starts. */
+function requireCacheDirUsable(dir: string): string {
+  let info;
+  try {
+    info = statSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return dir; // Made when first needed.
+    if (code === "ENOTDIR") {
+      throw new UsageError(`The cache dir ${dir} lies below a file, not a directory.`, {
+        hint: "Pass --cache-dir with a directory (or a path where one can be made).",
+      });
+    }
+    throw new UsageError(`Cannot use the cache dir ${dir}: ${(error as Error).message}.`);
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`The cache dir ${dir} is a file, not a directory.`, {
+      hint: "Pass --cache-dir with a directory (or a path where one can be made).",
+    });
+  }
+  return dir;
 }
 
 /** The compiler version, from the flag, the variable or the installed compiler. */
@@ -131,8 +158,22 @@ export async function readExportConfig(file: string, context: CliContext): Promi
   const where = path.resolve(context.cwd, file);
   let text: string;
   try {
+    // Looked at first: reading a FIFO would block forever, and a huge file would be read whole.
+    const info = await stat(where);
+    if (!info.isFile()) {
+      throw new UsageError(`Config file ${where} is not a regular file.`, {
+        hint: "Pass the path of a JSON file (not a directory, FIFO or device).",
+      });
+    }
+    if (info.size > MAX_EXPORT_RECORD_BYTES) {
+      throw new UsageError(
+        `Config file ${where} has ${info.size} bytes; an export configuration may have at most ${MAX_EXPORT_RECORD_BYTES} (1 MiB).`,
+        { hint: "Pass the export configuration itself: a JSON object of a few KiB." },
+      );
+    }
     text = await readFile(where, "utf8");
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
       throw new NotFoundError(`Config file ${where} does not exist.`, {
@@ -150,6 +191,14 @@ export async function readExportConfig(file: string, context: CliContext): Promi
     throw new UsageError(`Config file ${where} must hold a JSON object.`, {
       hint: 'For example {"batch_size": 1, "sequence_length": 4096}.',
     });
+  }
+  // The record is written indented: it must still be one that `lookup` reads.
+  const recordBytes = Buffer.byteLength(exportRecordBody(parsed.value));
+  if (recordBytes > MAX_EXPORT_RECORD_BYTES) {
+    throw new UsageError(
+      `Config file ${where} would make an export record of ${recordBytes} bytes; records may have at most ${MAX_EXPORT_RECORD_BYTES} (1 MiB).`,
+      { hint: "Pass the export configuration itself: a JSON object of a few KiB." },
+    );
   }
   return parsed.value;
 }

@@ -195,7 +195,7 @@ export async function withNeuronCache<T>(
       await releaseStoppedLocks(versionDir, created).catch((error: unknown) =>
         warn(`cannot remove the stopped compile's lock files: ${messageOf(error)}`),
       );
-      report.syncSkipped = "a compile started that the cache did not serve (require-hit)";
+      report.syncSkipped = "require-hit: a compile started that the cache did not serve";
       return { value, report };
     }
     if (options.readOnly) report.syncSkipped = "read-only";
