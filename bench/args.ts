@@ -3,7 +3,7 @@
  */
 
 /** The measured sections, in the order they run. */
-export const SECTIONS = ["fetch", "sync", "dir", "exec", "status", "memory"] as const;
+export const SECTIONS = ["fetch", "sync", "dir", "exec", "status", "memory", "hf"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchArgs {

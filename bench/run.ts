@@ -20,6 +20,7 @@ import { s3EndpointFromEnv } from "./s3-endpoint.ts";
 import { warmExecComparison } from "./sections/exec.ts";
 import { memoryResults } from "./sections/memory.ts";
 import { statusResult } from "./sections/status.ts";
+import { hfComparisons } from "./sections/hf.ts";
 import { dirFetchComparison, fetchComparison, syncComparison } from "./sections/transfer.ts";
 import { MANY_SMALL_SET, MODEL_SET } from "./sets.ts";
 import { judgeTargets } from "./targets.ts";
@@ -75,6 +76,11 @@ async function main(): Promise<void> {
       else skipped.push({ section: "status", reason: outcome.skipped });
     }
     if (wants("memory")) memory = await memoryResults(ctx);
+    if (wants("hf")) {
+      const outcome = await hfComparisons(ctx, MODEL_SET);
+      if ("comparisons" in outcome) comparisons.push(...outcome.comparisons);
+      else skipped.push({ section: "hf", reason: outcome.skipped });
+    }
   } finally {
     await proxy.close();
     await admin.deletePrefix(BUCKET, runPrefix).catch(() => undefined);

@@ -35,4 +35,7 @@ eval "$(OSD_BLOCK_BYTES="${OSD_BLOCK_BYTES:-17179869184}" bash scripts/start-cep
 if [ "${NEFF_TEST_S3_STARTED:-}" = "1" ]; then trap 'bash scripts/stop-ceph.sh' EXIT; fi
 if [ -f "$CEPH_DIR/ceph.conf" ]; then export NEFF_BENCH_CEPH_CONF="$CEPH_DIR/ceph.conf"; fi
 
+# The hf section compares against the reference Python client (`hf buckets sync`, hf_xet).
+eval "$(bash scripts/ensure-python.sh)"
+
 npx tsx bench/run.ts "$@"

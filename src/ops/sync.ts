@@ -11,7 +11,7 @@
  * without sending again what is right.
  */
 import { createReadStream } from "node:fs";
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ import {
 } from "../layout/cache-layout.ts";
 import { ENTRY_MANIFEST_FILE, FLAGS_FILE, entryFileProblem } from "../layout/entry-files.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
-import { buildManifest, hashHostName } from "../layout/entry-manifest.ts";
+import { buildManifest, hashHostName, MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import type { ManifestFile } from "../layout/entry-manifest.ts";
 import { exportRecordBody, exportRecordHash } from "../layout/export-record.ts";
 import { entryKeyFactors } from "../layout/key-factors.ts";
@@ -314,6 +314,12 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
       });
       options.onProgress?.({ type: "entry-done", module: entry.module, bytes });
     }
+    // The published manifest stays in each local entry whose hashes it does not hold yet.
+    await Promise.all(
+      local
+        .filter((entry) => entry.rehashed && !failures.has(entry.module))
+        .map((entry) => keepLocalManifest(entry.path, manifestText(entry.module))),
+    );
   }
   for (const [module, error] of failures) {
     result.failed.push({ module, error });
@@ -398,8 +404,12 @@ interface PreparedFile extends ManifestFile {
 }
 
 interface PreparedEntry extends LocalEntryToPublish {
+  /** The local entry dir. */
+  path: string;
   files: PreparedFile[];
   bytes: number;
+  /** Some file's hash did not come from the entry's own manifest (there was none, or it is stale). */
+  rehashed: boolean;
 }
 
 /**
@@ -412,7 +422,14 @@ async function prepareEntries(
   fail: (module: string, error: unknown) => void,
   signal?: AbortSignal,
 ): Promise<PreparedEntry[]> {
-  const out: PreparedEntry[] = entries.map((entry) => ({ module: entry.name, files: [], bytes: 0 }));
+  const out: PreparedEntry[] = entries.map((entry) => ({
+    module: entry.name,
+    path: entry.path,
+    files: [],
+    bytes: 0,
+    rehashed: false,
+  }));
+  const recorded = await Promise.all(entries.map((entry) => readLocalManifest(entry, signal)));
   const jobs = entries.flatMap((entry, index) =>
     publishableFiles(entry).map((name) => ({
       index,
@@ -448,9 +465,13 @@ async function prepareEntries(
             },
           });
           target.bytes += bytes.length;
+          if (recorded[job.index]?.hashOf(job.name, info) !== sha256) target.rehashed = true;
           return;
         }
-        const sha256 = await sha256File(job.path, signal);
+        // A large file unchanged since the entry's own manifest was written keeps that hash.
+        const known = recorded[job.index]?.hashOf(job.name, info);
+        if (known === undefined) target.rehashed = true;
+        const sha256 = known ?? (await sha256File(job.path, signal));
         target.files.push({
           name: job.name,
           size: info.size,
@@ -475,6 +496,55 @@ async function prepareEntries(
     }
   }
   return out;
+}
+
+/**
+ * The local entry's own manifest (fetch installs one; sync leaves one), as a source of hashes
+ * for files that have not changed since it was written: same size, and not modified after it
+ * (like rsync's quick check). A no-op sync then reads no NEFF: of 40 entries (184 MB) on S3 it
+ * took 0.49 s of CPU with every file hashed, 0.19-0.25 s with the hashes kept.
+ */
+async function readLocalManifest(
+  entry: ScannedEntry,
+  signal: AbortSignal | undefined,
+): Promise<{ hashOf: (name: string, info: { size: number; mtimeMs: number }) => string | undefined } | null> {
+  if (!entry.files.includes(ENTRY_MANIFEST_FILE)) return null;
+  const path = join(entry.path, ENTRY_MANIFEST_FILE);
+  try {
+    const info = await lstat(path);
+    if (!info.isFile() || info.size > MAX_MANIFEST_BYTES) return null;
+    const parsed = parseManifest(await readFile(path, { encoding: "utf8", signal }));
+    if (!parsed.ok || parsed.manifest.module !== entry.name) return null;
+    const files = new Map(parsed.manifest.files.map((file) => [file.name, file]));
+    return {
+      hashOf: (name, file) => {
+        const listed = files.get(name);
+        return listed !== undefined && listed.size === file.size && file.mtimeMs < info.mtimeMs
+          ? listed.sha256
+          : undefined;
+      },
+    };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return null;
+  }
+}
+
+/**
+ * Leaves the published manifest in the local entry, so the next sync need not hash what did not
+ * change. Written aside and renamed, so a reader never sees half of it; a cache that cannot be
+ * written (read-only, gone) only costs the next sync its hashing.
+ */
+async function keepLocalManifest(entryPath: string, text: string): Promise<void> {
+  const target = join(entryPath, ENTRY_MANIFEST_FILE);
+  // Hidden, so neither a sync nor a fetch ever takes it for an entry file.
+  const temporary = join(entryPath, `.${ENTRY_MANIFEST_FILE}.${process.pid}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: "wx" });
+    await rename(temporary, target);
+  } catch {
+    await rm(temporary, { force: true }).catch(() => undefined);
+  }
 }
 
 /**

@@ -258,6 +258,57 @@ export function runCacheOperationSuite(options: CacheOperationSuiteOptions): voi
       ).toEqual([]);
     });
 
+    it("explains each compile the cache did not serve from this store, and records its key factors", async () => {
+      const withFlags = (flags: string[], graphs = GRAPHS) =>
+        withNeuronCache({ modelId: MODEL, task: TASK, cacheDir, compilerVersion: CV, store }, () =>
+          simulateCompile({ graphs, cacheDir, compilerVersion: CV, flags, neffBytes: 50_000 }),
+        );
+      const first = await withFlags(["-O1"], GRAPHS.slice(0, 2));
+      expect(first.report.misses?.explanations.map((miss) => miss.reasons[0]?.kind)).toEqual([
+        "nothing-cached",
+        "nothing-cached",
+      ]);
+      const [corrupt, kept] = first.value.modules.map((module) => module.name);
+      const manifestText = await readText(
+        store,
+        modelEntryKey({
+          compilerVersion: CV,
+          modelId: MODEL,
+          task: TASK,
+          module: kept ?? "",
+          file: ENTRY_MANIFEST_FILE,
+        }),
+      );
+      expect(manifestText).toContain('"compileFlags": [\n      "-O1"\n    ]');
+      // The store's copy of one entry no longer matches its manifest.
+      await putText(
+        store,
+        modelEntryKey({
+          compilerVersion: CV,
+          modelId: MODEL,
+          task: TASK,
+          module: corrupt ?? "",
+          file: "model.neff",
+        }),
+        "x".repeat(50_000),
+      );
+      await rm(cacheDir, { recursive: true, force: true });
+      const second = await withFlags(["-O1"]);
+      expect(second.report.fetch?.fetched.map((entry) => entry.module)).toEqual([kept]);
+      const reasons = new Map(
+        second.report.misses?.explanations.map((miss) => [miss.module, miss.reasons[0]]),
+      );
+      expect(reasons.get(corrupt ?? "")).toMatchObject({ kind: "store-entry-unusable" });
+      expect(reasons.get(second.value.modules[2]?.name ?? "")).toMatchObject({ kind: "other-graph" });
+      await rm(cacheDir, { recursive: true, force: true });
+      const third = await withFlags(["-O2"], GRAPHS.slice(1, 2));
+      expect(third.report.misses?.explanations[0]?.reasons[0]).toMatchObject({
+        kind: "other-flags",
+        added: ["-O2"],
+        removed: ["-O1"],
+      });
+    });
+
     it("skips store entries that are not complete successes", async () => {
       const prefix = `${compilerVersionDir(CV)}/${MODEL}/${TASK}`;
       await putText(store, `${prefix}/MODULE_3333+cccc/model.log`, "compile error");

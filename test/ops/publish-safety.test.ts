@@ -2,7 +2,7 @@
  * The order and the refusals that keep a store from ever showing a half-published entry, and a
  * local cache from losing a compile in progress.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -164,5 +164,34 @@ describe("fetch never clobbers a compile in progress", () => {
       (await stat(path.join(cacheDir, compilerVersionDir(CV), compiled.modules[0]?.name ?? ""))).mode & 0o777;
     expect(mode).toBe(0o777 & ~process.umask());
     await chmod(cacheDir, 0o755);
+  });
+  it("keeps the published manifest in the local entry and still sees a large file that changed since", async () => {
+    const compiled = await simulateCompile({
+      graphs: ["big"],
+      cacheDir,
+      compilerVersion: CV,
+      neffBytes: 3_000_000,
+    });
+    const entry = compiled.modules[0]?.path ?? "";
+    const module = compiled.modules[0]?.name ?? "";
+    await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL });
+    const flatManifest = path.join(work, "store", compilerVersionDir(CV), module, "neff-cache.manifest.json");
+    expect(await readFile(path.join(entry, "neff-cache.manifest.json"), "utf8")).toBe(
+      await readFile(flatManifest, "utf8"),
+    );
+    expect((await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL })).published).toEqual([]);
+
+    // Other bytes of the same size, written after the local manifest: its hash no longer stands.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await writeFile(path.join(entry, "model.neff"), Buffer.alloc(3_000_000, 0x42));
+    const again = await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL });
+    expect(again.published.map((published) => published.reasons)).toEqual([
+      [
+        "flat area: model.neff differs from the local bytes",
+        "model area: model.neff differs from the local bytes",
+      ],
+    ]);
+    const stored = await readFile(path.join(work, "store", compilerVersionDir(CV), module, "model.neff"));
+    expect(stored.equals(Buffer.alloc(3_000_000, 0x42))).toBe(true);
   });
 });

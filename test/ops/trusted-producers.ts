@@ -76,8 +76,20 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       });
       return modules;
     };
-    const consume = (trust: TrustPolicy) =>
-      fetch({ store, cacheDir: consumerCache, compilerVersion: CV, modelId: MODEL, task: TASK, trust });
+    const consume = (trust: TrustPolicy, from: Store = store) =>
+      fetch({ store: from, cacheDir: consumerCache, compilerVersion: CV, modelId: MODEL, task: TASK, trust });
+    /** Publishes again from the producer's cache with its key (what is there already is only signed). */
+    const resign = () =>
+      sync({
+        store,
+        cacheDir: producerCache,
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        signingKey: ci,
+      });
+    const manifestKey = (module: string): string =>
+      modelEntryKey({ compilerVersion: CV, modelId: MODEL, task: TASK, module, file: ENTRY_MANIFEST_FILE });
     const installed = async (): Promise<string[]> =>
       readdir(path.join(consumerCache, compilerVersionDir(CV))).then(
         (names) => names.filter((name) => name.startsWith("MODULE_")).sort(),
@@ -194,23 +206,10 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       const [current] = await publish(["new-key"]);
       await sign({ store, signingKey: ci, modelId: MODEL });
       // The old entry predates the new key: only the old key signed it.
-      const oldManifest = modelEntryKey({
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        module: old ?? "",
-        file: ENTRY_MANIFEST_FILE,
-      });
+      const oldManifest = manifestKey(old ?? "");
       await store.delete(signatureKey(oldManifest, ci.fingerprint));
 
-      const both = await fetch({
-        store,
-        cacheDir: consumerCache,
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        trust: trusting(ci, other),
-      });
+      const both = await consume(trusting(ci, other));
       expect(both.fetched.map((entry) => [entry.module, entry.signedBy])).toEqual(
         [
           [old, other.fingerprint],
@@ -219,14 +218,7 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       );
 
       await rm(consumerCache, { recursive: true, force: true });
-      const revoked = await fetch({
-        store,
-        cacheDir: consumerCache,
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        trust: { ...trusting(ci, other), revoked: new Set([other.fingerprint]) },
-      });
+      const revoked = await consume({ ...trusting(ci, other), revoked: new Set([other.fingerprint]) });
       expect(revoked.fetched.map((entry) => entry.module)).toEqual([current]);
       expect(reasons(revoked.skipped).get(old ?? "")).toMatch(/^revoked-key: /);
     });
@@ -259,61 +251,27 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       const [fresh = ""] = (
         await simulateCompile({ graphs: ["s3"], cacheDir: producerCache, compilerVersion: CV })
       ).modules.map((module) => module.name);
-      await sync({
-        store,
-        cacheDir: producerCache,
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        signingKey: ci,
-      });
+      await resign();
       for (const manifest of [
         flatEntryKey({ compilerVersion: CV, module: fresh, file: ENTRY_MANIFEST_FILE }),
-        modelEntryKey({
-          compilerVersion: CV,
-          modelId: MODEL,
-          task: TASK,
-          module: fresh,
-          file: ENTRY_MANIFEST_FILE,
-        }),
+        manifestKey(fresh),
       ]) {
         await store.delete(signatureKey(manifest, ci.fingerprint));
       }
-      const again = await sync({
-        store,
-        cacheDir: producerCache,
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        signingKey: ci,
-      });
+      const again = await resign();
       expect(again.failed).toEqual([]);
       await rm(consumerCache, { recursive: true, force: true });
       const all = await consume(trusting(ci));
       expect(all.fetched).toHaveLength(3);
       // And a third run writes nothing.
-      const third = await sync({
-        store,
-        cacheDir: producerCache,
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        signingKey: ci,
-      });
+      const third = await resign();
       expect(third.signatures?.signed).toEqual([]);
       expect(third.bytes).toBe(0);
     });
 
     it("a producer's key signs entries already in the store that describe its own bytes", async () => {
       const modules = await publish(["pre-existing"]);
-      const signed = await sync({
-        store,
-        cacheDir: producerCache,
-        compilerVersion: CV,
-        modelId: MODEL,
-        task: TASK,
-        signingKey: ci,
-      });
+      const signed = await resign();
       expect(signed.published).toEqual([]);
       expect(signed.signatures?.signed).toHaveLength(2);
       expect((await consume(trusting(ci))).fetched.map((entry) => entry.module)).toEqual(modules);
@@ -327,14 +285,7 @@ export function runTrustSuite(options: TrustSuiteOptions): void {
       try {
         const copied = await copy({ from: store, to: target, modelId: MODEL });
         expect(copied.failed).toEqual([]);
-        const result = await fetch({
-          store: target,
-          cacheDir: consumerCache,
-          compilerVersion: CV,
-          modelId: MODEL,
-          task: TASK,
-          trust: trusting(ci),
-        });
+        const result = await consume(trusting(ci), target);
         expect(result.fetched.map((entry) => [entry.module, entry.signedBy])).toEqual(
           modules.map((module) => [module, ci.fingerprint]),
         );

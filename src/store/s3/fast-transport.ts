@@ -33,7 +33,14 @@ import {
   parseUploadId,
 } from "./s3-xml.ts";
 import type { SigV4Credentials } from "./sigv4.ts";
-import { EMPTY_SHA256, signRequest, UNSIGNED_PAYLOAD, uriEncode } from "./sigv4.ts";
+import {
+  createSigningKeyCache,
+  EMPTY_SHA256,
+  signRequest,
+  type SigningKeyCache,
+  UNSIGNED_PAYLOAD,
+  uriEncode,
+} from "./sigv4.ts";
 
 type Settings = S3Settings & { endpoint: string; staticCredentials: SigV4Credentials };
 
@@ -55,7 +62,8 @@ export function createFastTransport(settings: S3Settings, agent: HttpAgent | Htt
     throw new Error("the fast S3 transport needs a custom endpoint and static keys");
   }
   const config: Settings = { ...settings, endpoint, staticCredentials };
-  const send = (input: SendInput): Promise<IncomingMessage> => sendSigned(config, agent, input);
+  const keyCache = createSigningKeyCache();
+  const send = (input: SendInput): Promise<IncomingMessage> => sendSigned(config, agent, keyCache, input);
 
   return {
     kind: "fast",
@@ -231,6 +239,7 @@ export function createFastTransport(settings: S3Settings, agent: HttpAgent | Htt
 function sendSigned(
   config: Settings,
   agent: HttpAgent | HttpsAgent,
+  keyCache: SigningKeyCache,
   input: SendInput,
 ): Promise<IncomingMessage> {
   const url = requestUrl(config, input.key, input.query ?? []);
@@ -250,6 +259,7 @@ function sendSigned(
     region: config.region,
     credentials: config.staticCredentials,
     now: new Date(),
+    keyCache,
   });
   if (body instanceof Uint8Array) headers["content-length"] = String(body.length);
   else if (body === undefined && (input.method === "PUT" || input.method === "POST"))

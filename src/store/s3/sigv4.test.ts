@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, it } from "vitest";
-import { signRequest, uriEncode } from "./sigv4.ts";
+import { createSigningKeyCache, signRequest, uriEncode } from "./sigv4.ts";
 
 interface Vector {
   name: string;
@@ -47,6 +47,25 @@ describe("signRequest", () => {
       `AWS4-HMAC-SHA256 Credential=${fixture.credentials[vector.source].accessKeyId}/${scope}, ` +
         `SignedHeaders=${vector.signedHeaders}, Signature=${vector.signature}`,
     );
+  });
+
+  it("signs the same with a signing-key cache, across days, regions and secrets", () => {
+    const cache = createSigningKeyCache();
+    const url = new URL("https://examplebucket.s3.amazonaws.com/test.txt");
+    const variants = [
+      { now: new Date("2013-05-24T00:00:00Z"), region: "us-east-1", secret: "s1" },
+      { now: new Date("2013-05-24T23:59:59Z"), region: "us-east-1", secret: "s1" },
+      { now: new Date("2013-05-25T00:00:00Z"), region: "us-east-1", secret: "s1" },
+      { now: new Date("2013-05-25T00:00:00Z"), region: "eu-west-3", secret: "s1" },
+      { now: new Date("2013-05-25T00:00:00Z"), region: "eu-west-3", secret: "s2" },
+      { now: new Date("2013-05-24T00:00:00Z"), region: "us-east-1", secret: "s1" },
+    ];
+    for (const { now, region, secret } of variants) {
+      const credentials = { accessKeyId: "AK", secretAccessKey: secret };
+      expect(signRequest({ method: "GET", url, region, credentials, now, keyCache: cache })).toEqual(
+        signRequest({ method: "GET", url, region, credentials, now }),
+      );
+    }
   });
 
   it("signs what the SDK's own signer signs, for S3 requests with odd keys, queries, tokens and headers", async () => {

@@ -37,6 +37,22 @@ export interface SignOptions {
   contentSha256Header?: boolean;
   credentials: SigV4Credentials;
   now: Date;
+  /** Where the day's signing key is kept between requests (see `createSigningKeyCache`). */
+  keyCache?: SigningKeyCache;
+}
+
+/**
+ * The last derived signing key. It depends on the secret, day, region and service only, and
+ * deriving it is four of the five HMACs of a signature; a transport keeps one cache.
+ */
+export interface SigningKeyCache {
+  scope: string;
+  secret: string;
+  key: Buffer | null;
+}
+
+export function createSigningKeyCache(): SigningKeyCache {
+  return { scope: "", secret: "", key: null };
 }
 
 /** SHA-256 of an empty body, the payload hash of every GET. */
@@ -74,8 +90,7 @@ export function signRequest(options: SignOptions): Record<string, string> {
   ].join("\n");
   const scope = `${dateStamp}/${region}/${service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-  let key: Buffer = hmac(`AWS4${credentials.secretAccessKey}`, dateStamp);
-  for (const part of [region, service, "aws4_request"]) key = hmac(key, part);
+  const key = signingKey(credentials.secretAccessKey, dateStamp, region, service, scope, options.keyCache);
   const signature = hmac(key, stringToSign).toString("hex");
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return headers;
@@ -90,6 +105,21 @@ export function uriEncode(value: string): string {
 }
 
 // --- internal ---
+
+function signingKey(
+  secret: string,
+  dateStamp: string,
+  region: string,
+  service: string,
+  scope: string,
+  cache: SigningKeyCache | undefined,
+): Buffer {
+  if (cache?.key && cache.scope === scope && cache.secret === secret) return cache.key;
+  let key: Buffer = hmac(`AWS4${secret}`, dateStamp);
+  for (const part of [region, service, "aws4_request"]) key = hmac(key, part);
+  if (cache) Object.assign(cache, { scope, secret, key });
+  return key;
+}
 
 /** Trimmed, inner runs of spaces folded to one, as the canonical form wants. */
 function canonicalValue(value: string): string {
