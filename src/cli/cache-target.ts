@@ -2,10 +2,12 @@
  * What fetch, sync, lookup and exec share on the command line: the local cache, the compiler
  * version, the store, and the export config file.
  */
-import { readFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { NotFoundError, UsageError } from "../errors.ts";
+import { exportRecordBody, MAX_EXPORT_RECORD_BYTES } from "../layout/export-record.ts";
 import type { PyJsonObject } from "../layout/py-json.ts";
 import { parseDuration } from "../layout/parse-duration.ts";
 import { isPyJsonObject, parsePyJson } from "../layout/py-json.ts";
@@ -30,6 +32,17 @@ export const BUCKET_OPTION: OptionSpec = {
   type: "string",
   value: "B",
   help: "store: ns/name, hf://buckets/ns/name[/prefix], s3://bucket[/prefix], file:///dir (default: NEURON_CACHE_BUCKET, then $HF_HOME/optimum_neuron_cache_bucket)",
+};
+/** `--bucket` on the commands that read or publish through tiers: repeatable, fastest first. */
+export const TIERED_BUCKET_OPTION: OptionSpec = {
+  ...BUCKET_OPTION,
+  multiple: true,
+  help: "store; repeat it (or give NEURON_CACHE_BUCKET=a,b) for tiers, fastest first: each entry comes from the first tier that has it, and earlier tiers are backfilled",
+};
+export const PUBLISH_TO_OPTION: OptionSpec = {
+  type: "string",
+  value: "STORE",
+  help: "with tiers: publish here (default: the first tier that takes the writes)",
 };
 export const TASK_OPTION: OptionSpec = {
   type: "string",
@@ -75,14 +88,39 @@ export function storeTimeoutMs(input: CommandInput, context: Pick<CliContext, "e
 
 /** The local cache dir, or a UsageError saying why there is none. */
 export function localCacheDir(input: CommandInput, context: CliContext): string {
-  return requireLocalCacheDir(
-    resolveCacheDir({
-      cacheDir: stringOption(input, "cache-dir"),
-      env: context.env,
-      cwd: context.cwd,
-      homeDir: context.env.HOME ?? homedir(),
-    }),
+  return requireCacheDirUsable(
+    requireLocalCacheDir(
+      resolveCacheDir({
+        cacheDir: stringOption(input, "cache-dir"),
+        env: context.env,
+        cwd: context.cwd,
+        homeDir: context.env.HOME ?? homedir(),
+      }),
+    ),
   );
+}
+
+/** A cache dir that is a file (or lies below one) is a usage error, said before any work starts. */
+function requireCacheDirUsable(dir: string): string {
+  let info;
+  try {
+    info = statSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return dir; // Made when first needed.
+    if (code === "ENOTDIR") {
+      throw new UsageError(`The cache dir ${dir} lies below a file, not a directory.`, {
+        hint: "Pass --cache-dir with a directory (or a path where one can be made).",
+      });
+    }
+    throw new UsageError(`Cannot use the cache dir ${dir}: ${(error as Error).message}.`);
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`The cache dir ${dir} is a file, not a directory.`, {
+      hint: "Pass --cache-dir with a directory (or a path where one can be made).",
+    });
+  }
+  return dir;
 }
 
 /** The compiler version, from the flag, the variable or the installed compiler. */
@@ -106,7 +144,11 @@ export async function openCliStore(
     import("../local/bucket-config.ts"),
     import("../store/open-store.ts"),
   ]);
-  const bucket = await resolveBucket({ flag: stringOption(input, flag), env: { ...context.env } });
+  const given = input.values[flag];
+  const value = Array.isArray(given) ? given[0] : typeof given === "string" ? given : undefined;
+  // Tiers in NEURON_CACHE_BUCKET: a command that reads one store reads the first tier.
+  const fromEnv = value === undefined ? context.env.NEURON_CACHE_BUCKET?.split(",")[0]?.trim() : undefined;
+  const bucket = await resolveBucket({ flag: value ?? fromEnv, env: { ...context.env } });
   const location =
     bucket.location.kind === "dir" && !path.isAbsolute(bucket.location.path)
       ? { kind: "dir" as const, path: path.resolve(context.cwd, bucket.location.path) }
@@ -131,8 +173,22 @@ export async function readExportConfig(file: string, context: CliContext): Promi
   const where = path.resolve(context.cwd, file);
   let text: string;
   try {
+    // Looked at first: reading a FIFO would block forever, and a huge file would be read whole.
+    const info = await stat(where);
+    if (!info.isFile()) {
+      throw new UsageError(`Config file ${where} is not a regular file.`, {
+        hint: "Pass the path of a JSON file (not a directory, FIFO or device).",
+      });
+    }
+    if (info.size > MAX_EXPORT_RECORD_BYTES) {
+      throw new UsageError(
+        `Config file ${where} has ${info.size} bytes; an export configuration may have at most ${MAX_EXPORT_RECORD_BYTES} (1 MiB).`,
+        { hint: "Pass the export configuration itself: a JSON object of a few KiB." },
+      );
+    }
     text = await readFile(where, "utf8");
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
       throw new NotFoundError(`Config file ${where} does not exist.`, {
@@ -151,6 +207,14 @@ export async function readExportConfig(file: string, context: CliContext): Promi
       hint: 'For example {"batch_size": 1, "sequence_length": 4096}.',
     });
   }
+  // The record is written indented: it must still be one that `lookup` reads.
+  const recordBytes = Buffer.byteLength(exportRecordBody(parsed.value));
+  if (recordBytes > MAX_EXPORT_RECORD_BYTES) {
+    throw new UsageError(
+      `Config file ${where} would make an export record of ${recordBytes} bytes; records may have at most ${MAX_EXPORT_RECORD_BYTES} (1 MiB).`,
+      { hint: "Pass the export configuration itself: a JSON object of a few KiB." },
+    );
+  }
   return parsed.value;
 }
 
@@ -165,4 +229,38 @@ export async function optimumNeuronVersion(input: CommandInput, context: CliCont
   throw new UsageError("Cannot tell which optimum-neuron version the export record belongs to.", {
     hint: "Pass --optimum-neuron-version V (e.g. 0.4.6) or set NEFF_CACHE_OPTIMUM_NEURON_VERSION.",
   });
+}
+
+/**
+ * The tiers named by `--bucket` (repeated, or comma-separated) or a comma-separated
+ * NEURON_CACHE_BUCKET, fastest first; one store (resolved as usual) when neither names several.
+ */
+export async function openCliTiers(input: CommandInput, context: CliContext): Promise<Store[]> {
+  const given = input.values.bucket;
+  const flags = (Array.isArray(given) ? given : typeof given === "string" ? [given] : []).flatMap(splitTiers);
+  const values = flags.length > 0 ? flags : splitTiers(context.env.NEURON_CACHE_BUCKET ?? "");
+  if (values.length <= 1) return [await openCliStore(input, context)];
+  const stores: Store[] = [];
+  try {
+    for (const value of values) {
+      stores.push(await openCliStore({ ...input, values: { ...input.values, bucket: value } }, context));
+    }
+  } catch (error) {
+    for (const store of stores) await store.close().catch(() => undefined);
+    throw error;
+  }
+  return stores;
+}
+
+/** Opens `--publish-to`, or returns null when it is not given. */
+export async function openCliPublishTo(input: CommandInput, context: CliContext): Promise<Store | null> {
+  if (stringOption(input, "publish-to") === undefined) return null;
+  return openCliStore(input, context, "publish-to");
+}
+
+function splitTiers(value: string): string[] {
+  return value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
 }

@@ -103,7 +103,8 @@ export async function runCli(io: CliIo): Promise<number> {
     // Whatever a command was doing when its deadline struck, the deadline is what to report.
     const error = controller.signal.reason instanceof DeadlineError ? controller.signal.reason : caught;
     const described = describeError(error);
-    const stack = verbose && error instanceof Error ? error.stack : undefined;
+    // A stack helps only with a bug: errors a user can cause are said in words alone.
+    const stack = described.internal && verbose && error instanceof Error ? error.stack : undefined;
     write(io.stderr, renderError(described, stack));
     if (wantsJson) write(io.stdout, renderJsonError(described, redact));
     return described.exitCode;

@@ -3,7 +3,8 @@
  * from any store. optimum-neuron connects, sends one length-prefixed JSON request, reads one
  * response; a connection may also carry several requests, answered in order.
  */
-import { chmod, lstat, unlink } from "node:fs/promises";
+import { chmod, lstat, stat, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import { UsageError } from "../errors.ts";
@@ -42,6 +43,11 @@ export interface BucketServer {
  */
 export async function startBucketServer(options: StartBucketServerOptions): Promise<BucketServer> {
   const { socketPath } = options;
+  if (socketPath.trim() === "") {
+    throw new UsageError("The socket path is empty.", {
+      hint: "Pass the path of the Unix socket to listen on, e.g. neff-cache bucket-server /tmp/neff-cache.sock.",
+    });
+  }
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new UsageError(
       `Socket path is too long (${Buffer.byteLength(socketPath)} bytes; Unix allows 107).`,
@@ -51,6 +57,7 @@ export async function startBucketServer(options: StartBucketServerOptions): Prom
     );
   }
   options.signal?.throwIfAborted();
+  await requireSocketDir(socketPath);
   await removeStaleSocket(socketPath);
 
   const stop = new AbortController();
@@ -127,6 +134,23 @@ function serveConnection(
   socket.on("close", () => sockets.delete(socket));
 }
 
+/** The socket's directory must exist (listen would report only "permission denied"). */
+async function requireSocketDir(path: string): Promise<void> {
+  const dir = dirname(path);
+  const info = await stat(dir).catch((error: unknown) => {
+    const why = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ""];
+    if (why === undefined) throw error;
+    throw new UsageError(`Cannot listen on ${path}: ${why}.`, {
+      hint: "Pass a socket path in an existing directory this user may write, e.g. under /tmp.",
+    });
+  });
+  if (!info.isDirectory()) {
+    throw new UsageError(`Cannot listen on ${path}: a part of it is not a directory.`, {
+      hint: "Pass a socket path in an existing directory this user may write, e.g. under /tmp.",
+    });
+  }
+}
+
 async function removeStaleSocket(path: string): Promise<void> {
   let info;
   try {
@@ -143,9 +167,29 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
+/** Reasons a path cannot be listened on that are the caller's to fix, in words. */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "its file system is read-only",
+  ENOENT: "its directory does not exist",
+  ENOTDIR: "a part of it is not a directory",
+  EADDRINUSE: "another process listens there",
+};
+
 function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
+    const onError = (error: Error): void => {
+      const why = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ""];
+      reject(
+        why === undefined
+          ? error
+          : new UsageError(`Cannot listen on ${path}: ${why}.`, {
+              hint: "Pass a socket path in a directory this user may write, e.g. under /tmp.",
+              cause: error,
+            }),
+      );
+    };
     server.once("error", onError);
     server.listen(path, () => {
       server.off("error", onError);

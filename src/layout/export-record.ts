@@ -7,6 +7,12 @@ import { createHash } from "node:crypto";
 import { isPyJsonObject, parsePyJson, pyJsonDumps } from "./py-json.ts";
 import type { PyJsonObject } from "./py-json.ts";
 
+/**
+ * The largest export record read or written (1 MiB): a config of optimum-neuron's is a few KiB,
+ * so anything larger is not one. `lookup` refuses larger records, and `--config` larger files.
+ */
+export const MAX_EXPORT_RECORD_BYTES = 1024 * 1024;
+
 /** Length of the hex hash that names a record file (`<hash8>.json`). */
 export const EXPORT_RECORD_HASH_LENGTH = 8;
 

@@ -5,7 +5,7 @@
  * works on machines with no Neuron compiler installed.
  */
 import { exportRecordsPrefix, modelPrefix } from "../layout/cache-layout.ts";
-import { parseExportRecord } from "../layout/export-record.ts";
+import { MAX_EXPORT_RECORD_BYTES, parseExportRecord } from "../layout/export-record.ts";
 import type { ExportRecordEntry, LookupFilter, RecordSummary } from "../layout/lookup-filter.ts";
 import { filterExportRecords, summarizeRecord } from "../layout/lookup-filter.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
@@ -22,7 +22,6 @@ import { judgeStoredFile } from "../trust/read-signatures.ts";
 import type { TrustPolicy, UntrustedReason } from "../trust/signature-file.ts";
 
 /** Records are small JSON documents; anything larger is not one. */
-const MAX_RECORD_BYTES = 1024 * 1024;
 
 export interface LookupOptions {
   store: Store;
@@ -147,7 +146,7 @@ export async function readExportRecords(
       }
       let text: string | null;
       try {
-        text = await readStoreText(store, key, { signal, maxBytes: MAX_RECORD_BYTES });
+        text = await readStoreText(store, key, { signal, maxBytes: MAX_EXPORT_RECORD_BYTES });
       } catch (error) {
         if (signal?.aborted) throw error;
         malformed.push({ key, reason: error instanceof Error ? error.message : String(error) });

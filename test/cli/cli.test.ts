@@ -216,6 +216,35 @@ describe("cli: exec", () => {
     );
   });
 
+  it("reads --config-after once the command succeeded: written, a record; not written, none", async () => {
+    const config = path.join(work, "written-by-the-command.json");
+    const exec = (graph: string, script: string) =>
+      cli(
+        "exec",
+        "--model",
+        "org/m",
+        "--config-after",
+        config,
+        "--optimum-neuron-version",
+        "0.4.6",
+        ...target(),
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        `${SIM.map((word) => `'${word}'`).join(" ")} --cache-dir '${cache}' --graph-text ${graph} && ${script}`,
+      );
+    const without = await exec("a", "true");
+    expect(without.code).toBe(0);
+    expect((JSON.parse(without.stdout) as { warnings: string[] }).warnings).toEqual([]);
+    const written = await exec("b", `printf '{"batch_size": 2, "scale": 1.0}' > '${config}'`);
+    expect(written.code).toBe(0);
+    const lookup = await cli("lookup", "org/m", "--bucket", store, "--json");
+    const records = (JSON.parse(lookup.stdout) as { records: Array<{ config: unknown }> }).records;
+    expect(records.map((record) => record.config)).toEqual([{ batch_size: 2, scale: 1 }]);
+    expect(lookup.stdout).toMatch(/"scale": 1\.0/);
+  });
+
   it("rejects a config file that is not a JSON object before running anything", async () => {
     const config = path.join(work, "cfg.json");
     await writeFile(config, "[1, 2]");
@@ -247,6 +276,27 @@ describe("cli: fetch, sync, ls, create, set", () => {
     expect((JSON.parse(fetched.stdout) as { fetched: unknown[] }).fetched).toHaveLength(2);
     const listed = await cli("ls", `neuronxcc-${CV}`, "--bucket", store, "--json");
     expect((JSON.parse(listed.stdout) as { dirs: number }).dirs).toBe(3);
+  });
+
+  it("sync --module publishes only the entries named", async () => {
+    await cli("exec", "--read-only", ...target(), "--", ...sim("--graph-text", "x", "--graphs", "3"));
+    const names = (await readdir(path.join(cache, `neuronxcc-${CV}`))).filter((n) => n.startsWith("MODULE_"));
+    expect(names).toHaveLength(3);
+    const synced = await cli(
+      "sync",
+      "org/m",
+      "--module",
+      names[0] as string,
+      "--module",
+      names[2] as string,
+      ...target(),
+      "--json",
+    );
+    expect(synced.code).toBe(0);
+    const published = (JSON.parse(synced.stdout) as { published: Array<{ module: string }> }).published;
+    expect(published.map((entry) => entry.module).sort()).toEqual([names[0], names[2]].sort());
+    const flat = (await readdir(path.join(store, `neuronxcc-${CV}`))).filter((n) => n.startsWith("MODULE_"));
+    expect(flat.sort()).toEqual([names[0], names[2]].sort());
   });
 
   it("reports a partial fetch with exit 6 and the full result in --json", async () => {

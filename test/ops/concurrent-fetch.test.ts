@@ -84,7 +84,7 @@ it("never makes an installed entry vanish while other fetches install the same e
   const watch = async (): Promise<void> => {
     while (running) {
       for (const module of modules) {
-        let names: string[] = [];
+        let names: string[];
         try {
           names = readdirSync(path.join(versionDir, module));
         } catch {

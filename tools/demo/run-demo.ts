@@ -2,7 +2,8 @@
  * The main job on the embedded default, end to end through the real CLI: a toy model is
  * compiled by the compiler simulator through `neff-cache exec` into a fresh cache and published
  * to a directory store; the local cache is wiped; the same compile fetches everything and
- * compiles nothing; a last run is warm. Each phase's outcome is checked and timed.
+ * compiles nothing; a last run is warm; a run with other compiler flags compiles again, and exec
+ * explains why. Each phase's outcome is checked and timed.
  */
 import { spawn } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
   ];
   const phases: Phase[] = [];
 
-  say("\n[1/4] cold compile: nothing cached anywhere, the compiler works, new entries are published");
+  say("\n[1/5] cold compile: nothing cached anywhere, the compiler works, new entries are published");
   const first = await exec(compile, env);
   phases.push({
     name: "1. cold compile + publish",
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
     outcome: `${count(first.json.cache?.changedEntries)} compiled, ${count(first.json.cache?.sync?.published)} published, export record ${first.json.cache?.sync?.record?.created ? "written" : "missing"}`,
   });
 
-  say("\n[2/4] wipe the local cache");
+  say("\n[2/5] wipe the local cache");
   const wiped = await cli(["cleanup", "--wipe", "--cache-dir", CACHE], env);
   phases.push({
     name: "2. wipe local cache",
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
     outcome: wiped.stdout.trim(),
   });
 
-  say("\n[3/4] same compile on a clean machine: fetched from the store, zero recompilation");
+  say("\n[3/5] same compile on a clean machine: fetched from the store, zero recompilation");
   const second = await exec(compile, env);
   phases.push({
     name: "3. fetch instead of compile",
@@ -121,7 +122,7 @@ async function main(): Promise<number> {
     outcome: `${count(second.json.cache?.fetch?.fetched)} fetched, ${count(second.json.cache?.changedEntries)} compiled`,
   });
 
-  say("\n[4/4] warm: everything is local, nothing to fetch or publish");
+  say("\n[4/5] warm: everything is local, nothing to fetch or publish");
   const third = await exec(compile, env);
   phases.push({
     name: "4. warm run",
@@ -131,6 +132,20 @@ async function main(): Promise<number> {
       count(third.json.cache?.fetch?.fetched) === 0 &&
       third.json.cache?.sync === null,
     outcome: `${count(third.json.cache?.fetch?.fetched)} fetched, ${count(third.json.cache?.changedEntries)} compiled, nothing published`,
+  });
+
+  say("\n[5/5] the same model with other compiler flags (-O2): it compiles again, and exec says why");
+  const jsonAt = compile.indexOf("--json");
+  const otherFlags = [...compile.slice(0, jsonAt), ...compile.slice(jsonAt + 1), "--flags", "-O2"];
+  const fifth = await cli(otherFlags, env);
+  const explained = fifth.stderr
+    .split("\n")
+    .filter((line) => line.includes("the same graph is cached with other flags"));
+  phases.push({
+    name: "5. explained miss",
+    ms: fifth.ms,
+    ok: fifth.code === 0 && explained.length === GRAPHS,
+    outcome: `${explained.length} of ${GRAPHS} misses explained: cached with other flags`,
   });
 
   say("\nlookup: the export configurations cached for the model");
@@ -170,7 +185,7 @@ function cli(
   args: string[],
   env: NodeJS.ProcessEnv,
   quiet = false,
-): Promise<{ code: number; stdout: string; ms: number }> {
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, "bin/neff-cache.js"), ...args], {
@@ -186,7 +201,7 @@ function cli(
     child.on("close", (code) => {
       if (!quiet && stderr.trim()) say(indent(stderr.trim()));
       if (code !== 0) say(indent(`neff-cache ${args[0]} exited ${code}: ${stderr.trim()}`));
-      resolve({ code: code ?? 1, stdout, ms: performance.now() - started });
+      resolve({ code: code ?? 1, stdout, stderr, ms: performance.now() - started });
     });
   });
 }
