@@ -33,6 +33,17 @@ export const BUCKET_OPTION: OptionSpec = {
   value: "B",
   help: "store: ns/name, hf://buckets/ns/name[/prefix], s3://bucket[/prefix], file:///dir (default: NEURON_CACHE_BUCKET, then $HF_HOME/optimum_neuron_cache_bucket)",
 };
+/** `--bucket` on the commands that read or publish through tiers: repeatable, fastest first. */
+export const TIERED_BUCKET_OPTION: OptionSpec = {
+  ...BUCKET_OPTION,
+  multiple: true,
+  help: "store; repeat it (or give NEURON_CACHE_BUCKET=a,b) for tiers, fastest first: each entry comes from the first tier that has it, and earlier tiers are backfilled",
+};
+export const PUBLISH_TO_OPTION: OptionSpec = {
+  type: "string",
+  value: "STORE",
+  help: "with tiers: publish here (default: the first tier that takes the writes)",
+};
 export const TASK_OPTION: OptionSpec = {
   type: "string",
   value: "T",
@@ -133,7 +144,11 @@ export async function openCliStore(
     import("../local/bucket-config.ts"),
     import("../store/open-store.ts"),
   ]);
-  const bucket = await resolveBucket({ flag: stringOption(input, flag), env: { ...context.env } });
+  const given = input.values[flag];
+  const value = Array.isArray(given) ? given[0] : typeof given === "string" ? given : undefined;
+  // Tiers in NEURON_CACHE_BUCKET: a command that reads one store reads the first tier.
+  const fromEnv = value === undefined ? context.env.NEURON_CACHE_BUCKET?.split(",")[0]?.trim() : undefined;
+  const bucket = await resolveBucket({ flag: value ?? fromEnv, env: { ...context.env } });
   const location =
     bucket.location.kind === "dir" && !path.isAbsolute(bucket.location.path)
       ? { kind: "dir" as const, path: path.resolve(context.cwd, bucket.location.path) }
@@ -214,4 +229,38 @@ export async function optimumNeuronVersion(input: CommandInput, context: CliCont
   throw new UsageError("Cannot tell which optimum-neuron version the export record belongs to.", {
     hint: "Pass --optimum-neuron-version V (e.g. 0.4.6) or set NEFF_CACHE_OPTIMUM_NEURON_VERSION.",
   });
+}
+
+/**
+ * The tiers named by `--bucket` (repeated, or comma-separated) or a comma-separated
+ * NEURON_CACHE_BUCKET, fastest first; one store (resolved as usual) when neither names several.
+ */
+export async function openCliTiers(input: CommandInput, context: CliContext): Promise<Store[]> {
+  const given = input.values.bucket;
+  const flags = (Array.isArray(given) ? given : typeof given === "string" ? [given] : []).flatMap(splitTiers);
+  const values = flags.length > 0 ? flags : splitTiers(context.env.NEURON_CACHE_BUCKET ?? "");
+  if (values.length <= 1) return [await openCliStore(input, context)];
+  const stores: Store[] = [];
+  try {
+    for (const value of values) {
+      stores.push(await openCliStore({ ...input, values: { ...input.values, bucket: value } }, context));
+    }
+  } catch (error) {
+    for (const store of stores) await store.close().catch(() => undefined);
+    throw error;
+  }
+  return stores;
+}
+
+/** Opens `--publish-to`, or returns null when it is not given. */
+export async function openCliPublishTo(input: CommandInput, context: CliContext): Promise<Store | null> {
+  if (stringOption(input, "publish-to") === undefined) return null;
+  return openCliStore(input, context, "publish-to");
+}
+
+function splitTiers(value: string): string[] {
+  return value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
 }

@@ -1,14 +1,17 @@
 import { EXIT_CODES } from "../errors.ts";
+import type { Store } from "../store/store.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import {
-  BUCKET_OPTION,
+  PUBLISH_TO_OPTION,
+  TIERED_BUCKET_OPTION,
   CACHE_DIR_OPTION,
   COMPILER_VERSION_OPTION,
   CONFIG_OPTION,
   OPTIMUM_NEURON_VERSION_OPTION,
   TASK_OPTION,
   exportConfig,
-  openCliStore,
+  openCliPublishTo,
+  openCliTiers,
   optimumNeuronVersion,
 } from "./cache-target.ts";
 import { flagOption, stringOption } from "./parse-command-line.ts";
@@ -40,7 +43,8 @@ export const EXEC_COMMAND: CommandSpec = {
       help: "like --config, but read after the command succeeded (for a command that writes it); no file means no record, a bad one is a warning",
     },
     "optimum-neuron-version": OPTIMUM_NEURON_VERSION_OPTION,
-    bucket: BUCKET_OPTION,
+    bucket: TIERED_BUCKET_OPTION,
+    "publish-to": PUBLISH_TO_OPTION,
     "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": COMPILER_VERSION_OPTION,
     "read-only": {
@@ -60,6 +64,9 @@ export const EXEC_COMMAND: CommandSpec = {
   },
   async run(input, context) {
     const { execWithCache } = await import("./exec-with-cache.ts");
+    // Opened once, when the cache is first used (a broken store must not block the command).
+    let opened: Promise<Store[]> | null = null;
+    const tiers = (): Promise<Store[]> => (opened ??= openCliTiers(input, context));
     const modelId = stringOption(input, "model");
     const config = await exportConfig(input, context);
     const result = await execWithCache({
@@ -75,7 +82,9 @@ export const EXEC_COMMAND: CommandSpec = {
       requireHit: flagOption(input, "require-hit") || isOn(context.env.NEFF_CACHE_REQUIRE_HIT),
       input,
       context,
-      openStore: () => openCliStore(input, context),
+      openStore: async () => (await tiers())[0] as Store,
+      openMoreTiers: async () => (await tiers()).slice(1),
+      openPublishTo: () => openCliPublishTo(input, context),
       // Bad key files are command-line errors: reported before the command runs.
       trust: await cliTrustPolicy(input, context),
       signingKey: await cliSigningKey(input, context),

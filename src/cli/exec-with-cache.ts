@@ -41,6 +41,9 @@ export interface ExecWithCacheOptions {
   input: CommandInput;
   context: CliContext;
   openStore: () => Promise<Store>;
+  /** The tiers after the first (none without tiers). */
+  openMoreTiers?: () => Promise<Store[]>;
+  openPublishTo?: () => Promise<Store | null>;
   trust: TrustPolicy | null;
   signingKey: ProducerSigningKey | null;
 }
@@ -114,6 +117,8 @@ export async function execWithCache(options: ExecWithCacheOptions): Promise<Exec
         cacheDir,
         compilerVersion: version,
         store: options.openStore,
+        ...(options.openMoreTiers ? { moreTiers: options.openMoreTiers } : {}),
+        ...(options.openPublishTo ? { publishTo: options.openPublishTo } : {}),
         readOnly: options.readOnly,
         strict: options.strict,
         requireHit: options.requireHit,

@@ -3,13 +3,13 @@ import type { FetchResult } from "../ops/fetch.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { partialResult } from "./partial-result.ts";
 import {
-  BUCKET_OPTION,
+  TIERED_BUCKET_OPTION,
   CACHE_DIR_OPTION,
   COMPILER_VERSION_OPTION,
   TASK_OPTION,
   compilerVersion,
   localCacheDir,
-  openCliStore,
+  openCliTiers,
 } from "./cache-target.ts";
 import { flagOption, integerOption, stringOption } from "./parse-command-line.ts";
 import { TRUST_OPTIONS, cliTrustPolicy } from "./trust-options.ts";
@@ -23,7 +23,7 @@ export const FETCH_COMMAND: CommandSpec = {
   maxPositionals: 1,
   options: {
     task: TASK_OPTION,
-    bucket: BUCKET_OPTION,
+    bucket: TIERED_BUCKET_OPTION,
     "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": COMPILER_VERSION_OPTION,
     all: {
@@ -54,11 +54,10 @@ export const FETCH_COMMAND: CommandSpec = {
       import("./journal-records.ts"),
     ]);
     const trust = await cliTrustPolicy(input, context);
-    const store = await openCliStore(input, context);
+    const tiers = await openCliTiers(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "fetch");
     try {
-      const result = await fetch({
-        store,
+      const options = {
         cacheDir,
         compilerVersion: version,
         modelId,
@@ -68,7 +67,24 @@ export const FETCH_COMMAND: CommandSpec = {
         trust,
         signal: context.signal,
         onProgress: progress.listener,
-      }).catch(partialResult<FetchResult>);
+      };
+      const result =
+        tiers.length === 1
+          ? await fetch({ ...options, store: tiers[0] as (typeof tiers)[number] }).catch(
+              partialResult<FetchResult>,
+            )
+          : await (
+              await import("../ops/tiers.ts")
+            )
+              .fetchFromTiers({
+                ...options,
+                tiers,
+                onWarning: (message) => {
+                  progress.stop();
+                  context.log.warn(message);
+                },
+              })
+              .catch(partialResult<FetchResult>);
       return {
         data: result,
         // Some entries failed: the result still says which, and the exit code says so.
@@ -78,7 +94,7 @@ export const FETCH_COMMAND: CommandSpec = {
       };
     } finally {
       progress.stop();
-      await store.close();
+      for (const store of tiers) await store.close();
     }
   },
 };

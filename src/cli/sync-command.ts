@@ -3,7 +3,8 @@ import type { SyncResult } from "../ops/sync.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { partialResult } from "./partial-result.ts";
 import {
-  BUCKET_OPTION,
+  PUBLISH_TO_OPTION,
+  TIERED_BUCKET_OPTION,
   CACHE_DIR_OPTION,
   COMPILER_VERSION_OPTION,
   CONFIG_OPTION,
@@ -12,7 +13,8 @@ import {
   compilerVersion,
   exportConfig,
   localCacheDir,
-  openCliStore,
+  openCliPublishTo,
+  openCliTiers,
   optimumNeuronVersion,
 } from "./cache-target.ts";
 import { integerOption, stringOption } from "./parse-command-line.ts";
@@ -30,7 +32,8 @@ export const SYNC_COMMAND: CommandSpec = {
     task: TASK_OPTION,
     config: CONFIG_OPTION,
     "optimum-neuron-version": OPTIMUM_NEURON_VERSION_OPTION,
-    bucket: BUCKET_OPTION,
+    bucket: TIERED_BUCKET_OPTION,
+    "publish-to": PUBLISH_TO_OPTION,
     "cache-dir": CACHE_DIR_OPTION,
     "compiler-version": COMPILER_VERSION_OPTION,
     concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
@@ -62,11 +65,11 @@ export const SYNC_COMMAND: CommandSpec = {
       import("./journal-records.ts"),
     ]);
     const signingKey = await cliSigningKey(input, context);
-    const store = await openCliStore(input, context);
+    const publishTo = await openCliPublishTo(input, context);
+    const stores = publishTo ? [publishTo] : await openCliTiers(input, context);
     const progress = createProgressLine(context.stderr, context.interactive && !input.json, "sync");
     try {
-      const result = await sync({
-        store,
+      const options = {
         cacheDir,
         compilerVersion: version,
         modelId,
@@ -78,7 +81,24 @@ export const SYNC_COMMAND: CommandSpec = {
         signingKey,
         signal: context.signal,
         onProgress: progress.listener,
-      }).catch(partialResult<SyncResult>);
+      };
+      const result =
+        stores.length === 1
+          ? await sync({ ...options, store: stores[0] as (typeof stores)[number] }).catch(
+              partialResult<SyncResult>,
+            )
+          : await (
+              await import("../ops/tiers.ts")
+            )
+              .syncToTiers({
+                ...options,
+                candidates: stores,
+                onWarning: (message) => {
+                  progress.stop();
+                  context.log.warn(message);
+                },
+              })
+              .catch(partialResult<SyncResult>);
       return {
         data: result,
         // Some entries failed: the result still says which, and the exit code says so.
@@ -88,7 +108,7 @@ export const SYNC_COMMAND: CommandSpec = {
       };
     } finally {
       progress.stop();
-      await store.close();
+      for (const store of stores) await store.close();
     }
   },
 };

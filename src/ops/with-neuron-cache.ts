@@ -21,7 +21,8 @@ import type { FetchResult } from "./fetch.ts";
 import { fetch } from "./fetch.ts";
 import type { ProducerSigningKey } from "../trust/producer-key.ts";
 import type { TrustPolicy } from "../trust/signature-file.ts";
-import type { SyncResult } from "./sync.ts";
+import type { SyncOptions, SyncResult } from "./sync.ts";
+import { fetchFromTiers, syncToTiers } from "./tiers.ts";
 import { sync } from "./sync.ts";
 
 export interface NeuronCacheOptions {
@@ -40,6 +41,14 @@ export interface NeuronCacheOptions {
   compilerVersion: string;
   /** The store, or how to open it (opened only when needed, so a broken store cannot block the compile). */
   store: Store | (() => Promise<Store>);
+  /**
+   * Tiers after `store`, slower ones later (see `tiers.ts`): the fetch takes each entry from the
+   * first tier that has it and backfills the tiers before it (unless `readOnly`); publishing goes
+   * to `publishTo`, else to the first tier that takes the writes. Opened with `store`.
+   */
+  moreTiers?: () => Promise<Store[]>;
+  /** Where to publish instead of the first writable tier. */
+  publishTo?: () => Promise<Store | null>;
   /** Never publish (pull-request builds). @default false */
   readOnly?: boolean;
   /** Store failures fail the call instead of being warnings. @default false */
@@ -131,6 +140,14 @@ export async function withNeuronCache<T>(
     store ??= typeof options.store === "function" ? await options.store() : options.store;
     return store;
   };
+  let lowerTiers: Store[] | null = null;
+  let publishTo: Store | null | undefined;
+  /** Every tier, fastest first (just `store` without tiers). */
+  const openTiers = async (): Promise<Store[]> => {
+    const first = await openStore();
+    lowerTiers ??= (await options.moreTiers?.()) ?? [];
+    return [first, ...lowerTiers];
+  };
   const { signal } = options;
   try {
     if (options.mounted) report.fetchSkipped = "the cache dir is a mounted store";
@@ -138,8 +155,8 @@ export async function withNeuronCache<T>(
     else {
       const bounded = withDeadline(signal, options.fetchTimeoutMs, "the fetch");
       try {
-        report.fetch = await fetch({
-          store: await openStore(),
+        const tiers = await openTiers();
+        const fetchOptions = {
           cacheDir: options.cacheDir,
           compilerVersion: options.compilerVersion,
           modelId: options.modelId,
@@ -147,7 +164,11 @@ export async function withNeuronCache<T>(
           trust: options.trust ?? null,
           signal: bounded.signal,
           onProgress: options.onProgress,
-        });
+        };
+        report.fetch =
+          tiers.length === 1
+            ? await fetch({ ...fetchOptions, store: tiers[0] as Store })
+            : await fetchFromTiers({ ...fetchOptions, tiers, backfill: !options.readOnly, onWarning: warn });
       } catch (caught) {
         const error = bounded.reason() ?? caught;
         if (signal?.aborted || options.strict) throw error;
@@ -218,8 +239,13 @@ export async function withNeuronCache<T>(
       }
       const bounded = withDeadline(signal, options.publishTimeoutMs, "publishing");
       try {
-        report.sync = await sync({
-          store: await openStore(),
+        publishTo ??= (await options.publishTo?.()) ?? null;
+        const candidates = publishTo ? [publishTo] : await openTiers();
+        const publish = (syncOptions: Omit<SyncOptions, "store">): Promise<SyncResult> =>
+          candidates.length === 1
+            ? sync({ ...syncOptions, store: candidates[0] as Store })
+            : syncToTiers({ ...syncOptions, candidates, onWarning: warn });
+        report.sync = await publish({
           cacheDir: options.cacheDir,
           compilerVersion: options.compilerVersion,
           modelId: options.modelId,
@@ -247,6 +273,9 @@ export async function withNeuronCache<T>(
     return { value, report };
   } finally {
     await (store as Store | null)?.close().catch(() => undefined);
+    for (const other of [...((lowerTiers as Store[] | null) ?? []), ...(publishTo ? [publishTo] : [])]) {
+      await other.close().catch(() => undefined);
+    }
   }
 }
 

@@ -154,3 +154,66 @@ describe("cli: copy", () => {
     expect(JSON.parse(fetched.stdout).fetched).toHaveLength(2);
   });
 });
+
+describe("cli: tiers", () => {
+  it("exec reads a missing fast tier as a warning, compiles nothing, and backfills the fast tier", async () => {
+    await publish("org/t", 2);
+    expect((await cli("create", "./fast")).code).toBe(0);
+    await rm(path.join(work, "cache"), { recursive: true, force: true });
+    const run = await cli(
+      "exec",
+      "--model",
+      "org/t",
+      "--bucket",
+      "./missing",
+      "--bucket",
+      "./fast",
+      "--bucket",
+      "./store",
+      "--cache-dir",
+      "./cache",
+      "--json",
+      "--",
+      ...SIM,
+      "--cache-dir",
+      path.join(work, "cache"),
+      "--graph-text",
+      "org/t",
+      "--graphs",
+      "2",
+    );
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.cache.fetch.fetched).toHaveLength(2);
+    expect(result.cache.fetch.tiers.map((tier: { fetched: number }) => tier.fetched)).toEqual([0, 0, 2]);
+    expect(result.cache.fetch.backfilled).toEqual([expect.objectContaining({ published: 2, error: null })]);
+    expect(run.stderr).toMatch(/warning: tier .*missing could not be read/);
+    expect(result.cache.changedEntries).toEqual([]);
+
+    // NEURON_CACHE_BUCKET names tiers too; the fast one alone now holds everything.
+    env.NEURON_CACHE_BUCKET = "./fast,./store";
+    const fetched = await cli("fetch", "org/t", "--cache-dir", "./cache3", "--json");
+    expect(JSON.parse(fetched.stdout).tiers.map((tier: { fetched: number }) => tier.fetched)).toEqual([2, 0]);
+  });
+
+  it("sync --publish-to publishes to that store only", async () => {
+    await publish("org/p", 1);
+    expect((await cli("create", "./other")).code).toBe(0);
+    const run = await cli(
+      "sync",
+      "org/p",
+      "--bucket",
+      "./store",
+      "--bucket",
+      "./fast-missing",
+      "--publish-to",
+      "./other",
+      "--cache-dir",
+      "./cache",
+      "--json",
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ store: expect.stringContaining("other") });
+    expect(JSON.parse(run.stdout).published).toHaveLength(1);
+  });
+});

@@ -79,6 +79,9 @@ describe("cli: stats", () => {
     expect(summary.total.bytesFetched).toBeGreaterThan(0);
     expect(summary.total.compileSeconds).toBeGreaterThan(0);
     expect(summary.hitRate).toBe(0.5);
+    // exec recorded how long each entry took to compile; the fetch counts it as saved.
+    expect(summary.byCommand.fetch.savedSeconds).toBeGreaterThan(0);
+    expect(summary.byCommand.fetch.savedUnknown).toBe(0);
     const human = await cli("stats");
     expect(human.stdout).toMatch(/3 runs/);
     expect(human.stdout).toMatch(/hit rate 50\.0%/);

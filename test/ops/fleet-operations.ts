@@ -21,6 +21,7 @@ import { lookup } from "../../src/ops/lookup.ts";
 import { prune } from "../../src/ops/prune.ts";
 import type { SameStore } from "../../src/ops/copy.ts";
 import { copy } from "../../src/ops/copy.ts";
+import { fetchFromTiers, syncToTiers } from "../../src/ops/tiers.ts";
 import { createDirStore } from "../../src/store/dir/dir-store.ts";
 import { sync } from "../../src/ops/sync.ts";
 import type { Store } from "../../src/store/store.ts";
@@ -323,6 +324,84 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
         }
       } finally {
         await rm(bundle, { recursive: true, force: true });
+      }
+    });
+
+    it("tiers: each entry comes from the first tier that has it, and earlier tiers are backfilled", async () => {
+      const slow = await options.createStore();
+      try {
+        const modules = await publishModel(slow, "org/m", ["t-a", "t-b", "t-c"]);
+        await publishModel(store, "org/m", ["t-a"]);
+        const result = await fetchFromTiers({
+          tiers: [store, slow],
+          cacheDir,
+          compilerVersion: CV,
+          modelId: "org/m",
+        });
+        expect(result.failed).toEqual([]);
+        expect(result.tiers.map((tier) => [tier.fetched, tier.error])).toEqual([
+          [1, null],
+          [2, null],
+        ]);
+        expect(result.fetched.map((entry) => entry.module)).toEqual([...modules].sort());
+        expect(result.backfilled).toEqual([{ store: store.url, published: 2, error: null }]);
+        expect(await installedEntries(cacheDir)).toHaveLength(3);
+
+        // The fast tier now serves all of it alone, verified.
+        const again = await mkdtemp(path.join(tmpdir(), "neff-fleet-cache-"));
+        try {
+          const fast = await fetch({ store, cacheDir: again, compilerVersion: CV, modelId: "org/m" });
+          expect(fast.fetched).toHaveLength(3);
+          expect(fast.fetched.every((entry) => entry.verifiedBy === "manifest")).toBe(true);
+          expect(await installedEntries(again)).toHaveLength(3);
+        } finally {
+          await rm(again, { recursive: true, force: true });
+        }
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it("tiers: a failing tier is a warning; fetch and publish go on with the next", async () => {
+      const broken = createDirStore({
+        root: path.join(tmpdir(), "neff-fleet-missing-tier", String(Date.now())),
+      });
+      const warnings: string[] = [];
+      await publishModel(store, "org/m", ["w-a", "w-b"]);
+      const fetched = await fetchFromTiers({
+        tiers: [broken, store],
+        cacheDir,
+        compilerVersion: CV,
+        modelId: "org/m",
+        onWarning: (message) => warnings.push(message),
+      });
+      expect(fetched.fetched).toHaveLength(2);
+      expect(fetched.tiers[0]?.error).toMatch(/does not exist/);
+      expect(fetched.backfilled).toEqual([]);
+      expect(warnings).toEqual([expect.stringMatching(/could not be read, trying the next/)]);
+
+      const produced = await mkdtemp(path.join(tmpdir(), "neff-fleet-cache-"));
+      try {
+        await simulateCompile({
+          graphs: ["w-new"],
+          cacheDir: produced,
+          compilerVersion: CV,
+          neffBytes: 1000,
+        });
+        const synced = await syncToTiers({
+          candidates: [broken, store],
+          cacheDir: produced,
+          compilerVersion: CV,
+          modelId: "org/m",
+          onWarning: (message) => warnings.push(message),
+        });
+        expect(synced.store).toBe(store.url);
+        expect(synced.published).toHaveLength(1);
+        expect(synced.refused).toEqual([
+          { store: broken.url, error: expect.stringMatching(/does not exist/) },
+        ]);
+      } finally {
+        await rm(produced, { recursive: true, force: true });
       }
     });
   });
