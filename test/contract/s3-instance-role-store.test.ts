@@ -124,8 +124,9 @@ describeWithS3("store: s3 with instance-role credentials (IMDSv2)", (s3) => {
       s3Endpoint: s3.endpoint,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
-      lifetimeMs: 50,
-      graceMs: 50,
+      // Long enough for the first request to arrive on a loaded machine.
+      lifetimeMs: 2_000,
+      graceMs: 0,
     });
     const credentials = expiring.issue();
     // Static keys with a session token: the fast transport, which signs with what it was given.
@@ -141,7 +142,7 @@ describeWithS3("store: s3 with instance-role credentials (IMDSv2)", (s3) => {
     });
     try {
       expect(await store.exists()).toBe(true);
-      await sleep(150);
+      await sleep(2_500);
       // A GET, whose answer has a body naming the code (a HEAD's 400 names nothing).
       const error = await store.read("k").then(
         () => null,
