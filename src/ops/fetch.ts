@@ -5,8 +5,8 @@
  * verified (size always; sha256 from the entry manifest, else the store's MD5 when it has one)
  * into a hidden staging dir on the same file system, and the entry appears by one rename.
  */
-import { readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, stat, statfs, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { PartialFailureError } from "../errors.ts";
 import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
 import type { EntryState } from "../layout/classify-entry.ts";
@@ -16,6 +16,7 @@ import { parseSignatureName } from "../layout/signature-name.ts";
 import type { EntryManifest } from "../layout/entry-manifest.ts";
 import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import { validateModelId, validateTask } from "../layout/model-id.ts";
+import { formatBytes } from "../layout/format-bytes.ts";
 import { errorCode } from "../local/error-code.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import {
@@ -80,6 +81,8 @@ export interface FetchedEntry {
 export interface FetchFailure {
   module: string;
   error: string;
+  /** Set when the local file system ran out of space: the bytes the entry needs. */
+  noSpace?: { bytes: number };
 }
 
 export interface FetchResult {
@@ -163,8 +166,11 @@ export async function fetch(options: FetchOptions): Promise<FetchResult> {
   result.failed.sort((a, b) => compare(a.module, b.module));
   result.seconds = (performance.now() - started) / 1000;
   if (result.failed.length > 0) {
+    const noSpace = result.failed.filter((failure) => failure.noSpace !== undefined);
     throw new PartialFailureError(
-      `${result.failed.length} of ${plan.downloads.length} entries could not be fetched.`,
+      noSpace.length > 0
+        ? await noSpaceMessage(versionDir, noSpace, result.failed.length, plan.downloads.length)
+        : `${result.failed.length} of ${plan.downloads.length} entries could not be fetched.`,
       result,
       { hint: "Run the fetch again; entries already installed are kept." },
     );
@@ -217,7 +223,11 @@ async function fetchEntries(
   const failEntry = (job: EntryJob, error: unknown): void => {
     if (job.failed) return;
     job.failed = true;
-    const failure = { module: job.entry.module, error: describe(error) };
+    const failure: FetchFailure = {
+      module: job.entry.module,
+      error: describe(error),
+      ...(error instanceof NoSpaceError ? { noSpace: { bytes: error.bytes } } : {}),
+    };
     outcomes.push(failure);
     options.onProgress?.({ type: "entry-failed", module: failure.module, error: failure.error });
   };
@@ -250,10 +260,27 @@ async function fetchEntries(
     const files = jobs
       .flatMap((job) => job.wanted.map((file) => ({ job, file })))
       .sort((a, b) => b.file.size - a.file.size);
+    // forEachConcurrent takes items in order as it goes, so the files not yet started can be
+    // put in another order: once the disk is full, the smallest entries first, so as many
+    // entries as the space left can hold are still installed.
+    let started = 0;
+    let spaceShort = false;
+    const onNoSpace = async (job: EntryJob, error: unknown): Promise<void> => {
+      failEntry(job, new NoSpaceError(versionDir, entryBytes(job), error));
+      // Its partial files give their space back at once, to the entries still to come.
+      const dir = await job.staging?.catch(() => null);
+      job.staging = null;
+      if (dir) await discardStagingDir(dir);
+      if (spaceShort) return;
+      spaceShort = true;
+      const rest = files.slice(started).sort((a, b) => entryBytes(a.job) - entryBytes(b.job));
+      files.splice(started, rest.length, ...rest);
+    };
     await forEachConcurrent(
       files,
       concurrency,
       async ({ job, file }) => {
+        started += 1;
         if (job.failed) return;
         try {
           job.staging ??= createStagingDir(versionDir, job.entry.module);
@@ -270,7 +297,8 @@ async function fetchEntries(
           });
         } catch (error) {
           if (signal?.aborted) throw error;
-          failEntry(job, error);
+          if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
+          else failEntry(job, error);
           return;
         }
         job.remaining -= 1;
@@ -475,6 +503,58 @@ function signatureKeyIds(entry: RemoteEntry): string[] {
     if (signature) ids.push(signature.keyId);
   }
   return ids;
+}
+
+/** The local file system ran out of space while an entry was being written. */
+class NoSpaceError extends Error {
+  readonly bytes: number;
+  constructor(versionDir: string, bytes: number, cause: unknown) {
+    super(`no space left on the file system of ${versionDir} (the entry needs ${formatBytes(bytes)})`, {
+      cause,
+    });
+    this.name = "NoSpaceError";
+    this.bytes = bytes;
+  }
+}
+
+function entryBytes(job: EntryJob): number {
+  return job.wanted.reduce((sum, file) => sum + file.size, 0);
+}
+
+/** One message for every entry a full disk kept out: which file system, how much is free, how much more is needed. */
+async function noSpaceMessage(
+  versionDir: string,
+  noSpace: readonly FetchFailure[],
+  failed: number,
+  planned: number,
+): Promise<string> {
+  const needed = noSpace.reduce((sum, failure) => sum + (failure.noSpace?.bytes ?? 0), 0);
+  const [free, mount] = await Promise.all([
+    statfs(versionDir).then(
+      (info) => info.bavail * info.bsize,
+      () => null,
+    ),
+    mountPointOf(versionDir),
+  ]);
+  const others = failed - noSpace.length;
+  return (
+    `${noSpace.length} of ${planned} entries did not fit on the file system mounted at ${mount} ` +
+    `(${free === null ? "free space unknown" : `${formatBytes(free)} free`}; they need ${formatBytes(needed)})` +
+    (others > 0 ? `, and ${others} more could not be fetched.` : ".")
+  );
+}
+
+/** The mount point of the file system holding `dir`: the highest ancestor on the same device. */
+async function mountPointOf(dir: string): Promise<string> {
+  let current = dir;
+  const device = (await stat(current).catch(() => null))?.dev;
+  for (;;) {
+    const parent = dirname(current);
+    if (parent === current) return current;
+    const info = await stat(parent).catch(() => null);
+    if (info === null || info.dev !== device) return current;
+    current = parent;
+  }
 }
 
 function basename(key: string): string {
