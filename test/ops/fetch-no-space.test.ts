@@ -32,7 +32,9 @@ beforeAll(async () => {
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mount], { stdio: "pipe" });
     mounted = true;
   } catch (error) {
-    throw new Error(`this test mounts a 20 MiB tmpfs and needs root: ${(error as Error).message}`);
+    throw new Error(`this test mounts a 20 MiB tmpfs and needs root: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }, 60_000);
 afterAll(async () => {
