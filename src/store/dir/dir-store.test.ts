@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { chmod, mkdir, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -76,6 +76,19 @@ describe("createDirStore", () => {
     await writeFile(path.join(root, "a", ".neff-tmp-0123456789abcdef"), "half-written");
     expect(await keys(store.list(""))).toEqual(["file:a/b.txt"]);
     await expect(store.write("a/.neff-tmp-0123456789abcdef", source("x"))).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it("removes the temp files a killed writer left an hour ago, and keeps those of live writers", async () => {
+    await mkdir(path.join(root, "a"), { recursive: true });
+    const abandoned = path.join(root, "a", ".neff-tmp-00000000000000aa");
+    const live = path.join(root, "a", ".neff-tmp-00000000000000bb");
+    await writeFile(abandoned, "left by a kill -9");
+    await writeFile(live, "being written");
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(abandoned, twoHoursAgo, twoHoursAgo);
+    // A new store, as the next run opens it: its first write into the folder sweeps it.
+    await createDirStore({ root }).write("a/b.txt", source("b"));
+    expect((await readdir(path.join(root, "a"))).sort()).toEqual([".neff-tmp-00000000000000bb", "b.txt"]);
   });
 
   it("leaves no temp file behind after writes, copies and a failed write", async () => {

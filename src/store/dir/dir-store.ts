@@ -48,6 +48,12 @@ export interface DirStoreOptions {
 /** Names of in-flight writes; never listed, and no key may use one as a path segment. */
 const TEMP_NAME = /^\.neff-tmp-[0-9a-f]{16}$/;
 
+/**
+ * A temp file untouched for this long belongs to a writer that was killed: a live write renews
+ * its mtime with every chunk it writes, and no single write stalls for an hour.
+ */
+const ABANDONED_TEMP_MS = 60 * 60 * 1000;
+
 /** Hard links are refused by some FUSE and SMB mounts; those errors mean "use a plain copy/rename". */
 const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK", "EACCES"]);
 
@@ -144,8 +150,14 @@ export function createDirStore(options: DirStoreOptions): Store {
         },
       );
     }
+    if (!sweptParents.has(parent)) {
+      sweptParents.add(parent);
+      await removeAbandonedTemps(parent);
+    }
     return parent;
   };
+  /** Folders whose abandoned temp files this store already removed: one readdir each per store. */
+  const sweptParents = new Set<string>();
 
   /** Moves a finished temp file to `key`; false when `exclusive` and the key already exists. */
   const place = async (tempPath: string, key: string, exclusive: boolean): Promise<boolean> => {
@@ -456,4 +468,16 @@ function isInside(base: string, candidate: string): boolean {
 function isMissing(error: unknown): boolean {
   const code = errorCode(error);
   return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** Removes the temp files that killed writers left in `dir` (see ABANDONED_TEMP_MS). */
+async function removeAbandonedTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const cutoff = Date.now() - ABANDONED_TEMP_MS;
+  for (const name of names) {
+    if (!TEMP_NAME.test(name)) continue;
+    const file = path.join(dir, name);
+    const info = await lstat(file).catch(() => null);
+    if (info !== null && info.isFile() && info.mtimeMs < cutoff) await unlink(file).catch(() => undefined);
+  }
 }
