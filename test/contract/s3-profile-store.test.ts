@@ -11,14 +11,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createS3Store, s3TransportKind } from "../../src/store/s3/s3-store.ts";
 import { StoreError } from "../../src/errors.ts";
 import { runCacheOperationSuite } from "../ops/cache-operations.ts";
-import {
-  createTestBucket,
-  describeWithS3,
-  emptyAndRemoveBucket,
-  isolateAwsEnvironment,
-  testBucketName,
-} from "../support/s3-test-env.ts";
-import { randomTestPrefix, runStoreContract } from "./store-contract.ts";
+import { createTestBucket, describeWithS3, isolateAwsEnvironment } from "../support/s3-test-env.ts";
+import { runS3StoreContract } from "./s3-store-contract.ts";
+import { randomTestPrefix } from "./store-contract.ts";
 
 describeWithS3("store: s3 with AWS_PROFILE", (s3) => {
   let bucket: { bucket: string; cleanup: () => Promise<void> };
@@ -78,25 +73,7 @@ describeWithS3("store: s3 with AWS_PROFILE", (s3) => {
     await store.close();
   });
 
-  runStoreContract({
-    name: "s3 (profile credentials)",
-    create: async (prefix) => createS3Store({ bucket: bucket.bucket, prefix, env: env() }),
-    createUncreated: async () => {
-      const name = testBucketName();
-      const store = createS3Store({ bucket: name, env: env() });
-      const cleanup = async () => {
-        const sdk = await import("@aws-sdk/client-s3");
-        const client = new sdk.S3Client({
-          endpoint: s3.endpoint,
-          region: s3.region,
-          forcePathStyle: true,
-          credentials: s3,
-        });
-        await emptyAndRemoveBucket(client, sdk, name).finally(() => client.destroy());
-      };
-      return { store, cleanup };
-    },
-  });
+  runS3StoreContract({ name: "s3 (profile credentials)", s3, bucket: () => bucket.bucket, env });
 
   runCacheOperationSuite({
     name: "s3 (profile credentials)",

@@ -1,0 +1,39 @@
+/**
+ * The store contract on the S3 test server under a given environment (static keys, a transport,
+ * a profile, instance-role credentials): the buckets the "uncreated" items make are removed with
+ * the server's own keys, whatever credentials the store under test uses.
+ */
+import { createS3Store } from "../../src/store/s3/s3-store.ts";
+import type { S3TestEnv } from "../support/s3-test-env.ts";
+import { emptyAndRemoveBucket, testBucketName } from "../support/s3-test-env.ts";
+import { runStoreContract } from "./store-contract.ts";
+
+export function runS3StoreContract(options: {
+  name: string;
+  s3: S3TestEnv;
+  /** The shared test bucket (read when a test runs, after `beforeAll` made it). */
+  bucket: () => string;
+  /** The store's environment (read when a test runs). */
+  env: () => Record<string, string | undefined>;
+}): void {
+  const { s3 } = options;
+  runStoreContract({
+    name: options.name,
+    create: async (prefix) => createS3Store({ bucket: options.bucket(), prefix, env: options.env() }),
+    createUncreated: async () => {
+      const name = testBucketName();
+      const store = createS3Store({ bucket: name, env: options.env() });
+      const cleanup = async () => {
+        const sdk = await import("@aws-sdk/client-s3");
+        const client = new sdk.S3Client({
+          endpoint: s3.endpoint,
+          region: s3.region,
+          forcePathStyle: true,
+          credentials: s3,
+        });
+        await emptyAndRemoveBucket(client, sdk, name).finally(() => client.destroy());
+      };
+      return { store, cleanup };
+    },
+  });
+}
