@@ -69,7 +69,13 @@ async function main(): Promise<void> {
       if (wants("sync")) comparisons.push(await syncComparison(ctx, spec, proxy));
       if (wants("dir")) comparisons.push(await dirFetchComparison(ctx, spec));
     }
-    if (wants("exec")) comparisons.push(await warmExecComparison(ctx, proxy));
+    if (wants("exec")) {
+      for (const spec of [MODEL_SET, MANY_SMALL_SET]) {
+        for (const kind of ["s3", "dir"] as const) {
+          comparisons.push(await warmExecComparison(ctx, proxy, spec, kind));
+        }
+      }
+    }
     if (wants("status")) {
       const outcome = await statusResult(ctx);
       if ("result" in outcome) status = outcome.result;

@@ -1,5 +1,5 @@
 /**
- * status on 10,000 entries against `du -s`: measured by `bench/status-bench.ts`, which owns that
+ * status on 100,000 entries against `du -s`: measured by `bench/status-bench.ts`, which owns that
  * benchmark; this runs it and reads what it wrote.
  */
 import { access, readFile } from "node:fs/promises";
@@ -29,7 +29,7 @@ export async function statusResult(ctx: BenchContext): Promise<StatusOutcome> {
     return { skipped: "bench/status-bench.ts is not in this checkout" };
   }
   process.stderr.write("status (bench/status-bench.ts)\n");
-  const entries = ctx.args.quick ? STATUS_ENTRIES / 10 : STATUS_ENTRIES;
+  const entries = ctx.args.quick ? STATUS_ENTRIES / 100 : STATUS_ENTRIES;
   const runs = Math.max(STATUS_MIN_RUNS, ctx.args.runs);
   const { stdout } = await runCommand({
     file: process.execPath,
