@@ -449,6 +449,41 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
       }
     });
 
+    it("tiers: an entry damaged in the fast tier comes from the next, and the fast copy is rewritten", async () => {
+      const slow = await options.createStore();
+      try {
+        const [module] = (await publishModel(slow, "org/m", ["r-a"])) as [string];
+        await copy({ from: slow, to: store });
+        // The fast tier's copy is cut short (a torn write on a shared file system).
+        const key = `${compilerVersionDir(CV)}/org/m/default/${module}/model.neff`;
+        const whole = await readStoreText(slow, key, { maxBytes: 1 << 20 });
+        await store.write(key, { size: 10, open: () => Readable.from([Buffer.alloc(10, 1)]) });
+        const warnings: string[] = [];
+        const result = await fetchFromTiers({
+          tiers: [store, slow],
+          cacheDir,
+          compilerVersion: CV,
+          modelId: "org/m",
+          onWarning: (message) => warnings.push(message),
+        });
+        expect(result.failed).toEqual([]);
+        expect(result.tiers.map((tier) => tier.fetched)).toEqual([0, 1]);
+        expect(result.backfilled).toEqual([{ store: store.url, published: 1, error: null }]);
+        expect(await readStoreText(store, key, { maxBytes: 1 << 20 })).toBe(whole);
+        const again = await mkdtemp(path.join(tmpdir(), "neff-fleet-cache-"));
+        try {
+          const fast = await fetch({ store, cacheDir: again, compilerVersion: CV, modelId: "org/m" });
+          expect(fast.fetched.map((entry) => [entry.module, entry.verifiedBy])).toEqual([
+            [module, "manifest"],
+          ]);
+        } finally {
+          await rm(again, { recursive: true, force: true });
+        }
+      } finally {
+        await slow.close();
+      }
+    });
+
     it("tiers: a failing tier is a warning; fetch and publish go on with the next", async () => {
       const broken = createDirStore({
         root: path.join(tmpdir(), "neff-fleet-missing-tier", String(Date.now())),
