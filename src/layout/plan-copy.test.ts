@@ -76,6 +76,20 @@ describe("planCopy", () => {
       copies: [`${flat(CV)}/MODULE_b:4`, `${area(CV, "org/m2")}/MODULE_b:4`],
       records: [record(CV, "org/m2").key],
     },
+    {
+      what: "only the entries named, in both areas, with their model's record (a tier backfill)",
+      destination: [],
+      filter: { compilerVersion: CV, modelId: "org/m1", modules: ["MODULE_a"] },
+      copies: [`${flat(CV)}/MODULE_a:4`, `${area(CV, "org/m1")}/MODULE_a:4`],
+      records: [record(CV, "org/m1").key],
+    },
+    {
+      what: "only the flat copies of the entries named, without a model",
+      destination: [],
+      filter: { compilerVersion: CV, modules: ["MODULE_b", "MODULE_old"] },
+      copies: [`${flat(CV)}/MODULE_b:4`, `${area(CV, "org/m2")}/MODULE_b:4`],
+      records: [record(CV, "org/m2").key],
+    },
   ];
   for (const c of cases) {
     it(`plans ${c.what}`, () => {

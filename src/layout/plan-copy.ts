@@ -19,6 +19,8 @@ export interface CopyFilter {
   modelId?: string;
   /** With `modelId`: only this task. */
   task?: string;
+  /** Only these entries (module names), e.g. the ones a tier backfill carries. */
+  modules?: readonly string[];
 }
 
 /** One entry copy to write in the destination. */
@@ -63,7 +65,9 @@ export function planCopy(
   const presentRecords = new Map(to.records.map((record) => [record.key, record.object]));
   const plan: CopyPlan = { copies: [], records: [], skipped: [], bytes: 0 };
 
+  const modules = filter.modules === undefined ? null : new Set(filter.modules);
   const inScope = (copy: EntryCopy): boolean =>
+    (modules === null || modules.has(copy.module)) &&
     (filter.compilerVersion === undefined || copy.compilerVersion === filter.compilerVersion) &&
     (filter.modelId === undefined ||
       (copy.area === "model" &&
@@ -78,6 +82,7 @@ export function planCopy(
         (copy) =>
           copy.area === "flat" &&
           wanted.has(entryId(copy)) &&
+          (modules === null || modules.has(copy.module)) &&
           (filter.compilerVersion === undefined || copy.compilerVersion === filter.compilerVersion),
       ),
     );

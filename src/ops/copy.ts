@@ -46,6 +46,14 @@ export interface CopyOptions extends CopyFilter {
   to: Store;
   /** Set when both ends are one store, so the copy runs inside it. */
   sameStore?: SameStore;
+  /**
+   * A store holding the same entries in the flat layout (a directory store on a local compile
+   * cache). A file the source manifest gives a sha256 for is read from here when this store
+   * has it with that hash, and from the source only when not: a tier backfill then sends the
+   * bytes the fetch just installed from local disk, and takes only the manifest, its
+   * signatures and the records from the slower store.
+   */
+  localCopies?: Store;
   /** @default DEFAULT_COPY_CONCURRENCY */
   concurrency?: number;
   signal?: AbortSignal;
@@ -89,6 +97,7 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
     ...(options.task === undefined || options.modelId === undefined
       ? {}
       : { task: validateTask(options.task) }),
+    ...(options.modules === undefined ? {} : { modules: options.modules }),
   };
   const prefix = filter.compilerVersion === undefined ? "" : compilerVersionDir(filter.compilerVersion);
   const [source, destination] = await Promise.all([
@@ -134,7 +143,23 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
     signal,
   );
 
-  const transfer = async (object: ListedObject, sha256: string | undefined): Promise<number> => {
+  const write = async (source: WriteSource, key: string): Promise<void> => {
+    try {
+      await to.write(key, source, {
+        signal,
+        onProgress: ({ bytes }) => options.onProgress?.({ type: "bytes", bytes }),
+      });
+    } catch (error) {
+      // A rejected write must not leave bytes a resumed copy would take for done.
+      if (!signal?.aborted) await to.delete(key, { signal }).catch(() => undefined);
+      throw error;
+    }
+  };
+  const transfer = async (
+    object: ListedObject,
+    sha256: string | undefined,
+    flatKey?: string,
+  ): Promise<number> => {
     if (options.sameStore) {
       const { store, fromPrefix, toPrefix } = options.sameStore;
       const copied = await copyObject(store, join(fromPrefix, object.key), join(toPrefix, object.key), {
@@ -143,16 +168,17 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
       if (copied === null) throw new Error(`${object.key} vanished from the source`);
       return 0;
     }
-    try {
-      await to.write(object.key, verifiedSource(from, object, sha256, signal), {
-        signal,
-        onProgress: ({ bytes }) => options.onProgress?.({ type: "bytes", bytes }),
-      });
-    } catch (error) {
-      // A rejected write must not leave bytes a resumed copy would take for done.
-      if (!signal?.aborted) await to.delete(object.key, { signal }).catch(() => undefined);
-      throw error;
+    if (options.localCopies && sha256 !== undefined && flatKey !== undefined) {
+      const local = { ...object, key: flatKey };
+      try {
+        await write(verifiedSource(options.localCopies, local, sha256, signal), object.key);
+        return object.size;
+      } catch (error) {
+        // Missing or different locally: the source's bytes, verified the same way, are the truth.
+        if (signal?.aborted) throw error;
+      }
     }
+    await write(verifiedSource(from, object, sha256, signal), object.key);
     return object.size;
   };
   const phases: Array<(name: string) => boolean> = [
@@ -173,7 +199,9 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
         if (failures.has(job)) return;
         try {
           if (object === undefined) throw new Error("a planned file is missing from the source listing");
-          result.bytes += await transfer(object, expected.get(job)?.get(basename(object.key)));
+          const name = basename(object.key);
+          const flatKey = `${compilerVersionDir(job.compilerVersion)}/${job.module}/${name}`;
+          result.bytes += await transfer(object, expected.get(job)?.get(name), flatKey);
         } catch (error) {
           if (signal?.aborted) throw error;
           fail(job, error);

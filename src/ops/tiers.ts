@@ -3,16 +3,20 @@
  * then the public one), as sccache's multi-level cache reads them. A layer above fetch and sync:
  *   - fetch asks each tier in turn; an entry comes from the first tier that has it complete and
  *     verified (an entry that fails verification in one tier is taken from the next), and the
- *     entries a later tier supplied are then published to the tiers before it (backfill), so the
- *     next machine finds them in the fast tier;
+ *     entries a later tier supplied are then copied to the tiers before it (backfill) with their
+ *     manifests, signatures and export records, the bytes read from the entries just installed,
+ *     so the next machine finds them complete in the fast tier;
  *   - sync publishes to one tier: the one asked for, else the first that accepts the writes;
  *   - a tier that fails is a warning, never the run's failure, while another tier works.
  */
 import { PartialFailureError } from "../errors.ts";
 import type { FetchOptions, FetchResult } from "./fetch.ts";
 import { fetch } from "./fetch.ts";
+import type { CopyResult } from "./copy.ts";
+import { copy } from "./copy.ts";
 import type { SyncOptions, SyncResult } from "./sync.ts";
 import { sync } from "./sync.ts";
+import { createDirStore } from "../store/dir/dir-store.ts";
 import type { Store } from "../store/store.ts";
 
 export interface TierFetchOptions extends Omit<FetchOptions, "store"> {
@@ -88,42 +92,31 @@ export async function fetchFromTiers(options: TierFetchOptions): Promise<TierFet
 
   const backfilled: TierBackfillOutcome[] = [];
   if (backfill) {
-    for (let index = 0; index < tiers.length - 1; index += 1) {
-      const store = tiers[index] as Store;
-      if (results[index] === null) continue; // unreadable: writing to it would fail the same way
-      const modules = results
-        .slice(index + 1)
-        .flatMap((result) => result?.fetched.map((entry) => entry.module) ?? []);
-      if (modules.length === 0) continue;
-      try {
-        const synced = await sync({
-          store,
-          cacheDir: options.cacheDir,
-          compilerVersion: options.compilerVersion,
-          ...(options.modelId === undefined || options.all
-            ? {}
-            : { modelId: options.modelId, task: options.task }),
-          modules,
+    const compilerVersion = (read[0] as FetchResult).compilerVersion;
+    const localCopies = createDirStore({ root: options.cacheDir });
+    try {
+      for (let index = 0; index < tiers.length - 1; index += 1) {
+        const store = tiers[index] as Store;
+        if (results[index] === null) continue; // unreadable: writing to it would fail the same way
+        const outcome = await backfillTier(store, index, {
+          results,
+          tiers,
+          compilerVersion,
+          model:
+            options.modelId === undefined || options.all
+              ? {}
+              : {
+                  modelId: options.modelId,
+                  ...(options.task === undefined ? {} : { task: options.task }),
+                },
+          localCopies,
           signal,
-        }).catch((error: unknown) => {
-          if (error instanceof PartialFailureError) return error.result as SyncResult;
-          throw error;
+          onWarning,
         });
-        backfilled.push({
-          store: store.url,
-          published: synced.published.length,
-          error: synced.failed[0]?.error ?? null,
-        });
-        if (synced.failed.length > 0) {
-          onWarning?.(
-            `backfilling tier ${store.url}: ${synced.failed.length} entries could not be published`,
-          );
-        }
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        backfilled.push({ store: store.url, published: 0, error: messageOf(error) });
-        onWarning?.(`backfilling tier ${store.url} failed: ${messageOf(error)}`);
+        if (outcome !== null) backfilled.push(outcome);
       }
+    } finally {
+      await localCopies.close();
     }
   }
 
@@ -203,6 +196,63 @@ export async function syncToTiers(options: TierSyncOptions): Promise<TierSyncRes
 }
 
 // --- internal ---
+
+interface BackfillContext {
+  results: ReadonlyArray<FetchResult | null>;
+  tiers: readonly Store[];
+  compilerVersion: string;
+  model: { modelId?: string; task?: string };
+  localCopies: Store;
+  signal: AbortSignal | undefined;
+  onWarning: ((message: string) => void) | undefined;
+}
+
+/**
+ * Copies into tier `index` the entries later tiers supplied; null when there was nothing to
+ * carry. A copy, not a sync: the store's own manifests (compile flags and time), their
+ * producers' signatures and the export records reach the faster tier as they are, and a damaged
+ * copy there is rewritten; the bytes themselves come from the entries just installed.
+ */
+async function backfillTier(
+  store: Store,
+  index: number,
+  context: BackfillContext,
+): Promise<TierBackfillOutcome | null> {
+  const { signal, onWarning } = context;
+  const published = new Set<string>();
+  let error: string | null = null;
+  for (let from = index + 1; from < context.tiers.length; from += 1) {
+    const modules = context.results[from]?.fetched.map((entry) => entry.module) ?? [];
+    if (modules.length === 0) continue;
+    try {
+      const copied = await copy({
+        from: context.tiers[from] as Store,
+        to: store,
+        compilerVersion: context.compilerVersion,
+        ...context.model,
+        modules,
+        localCopies: context.localCopies,
+        signal,
+      }).catch((failure: unknown) => {
+        if (failure instanceof PartialFailureError) return failure.result as CopyResult;
+        throw failure;
+      });
+      for (const entry of copied.copied) published.add(entry.what.slice(entry.what.lastIndexOf("/") + 1));
+      if (copied.failed.length > 0) {
+        error ??= copied.failed[0]?.error ?? null;
+        onWarning?.(
+          `backfilling tier ${store.url}: ${copied.failed.length} entries or records could not be copied`,
+        );
+      }
+    } catch (failure) {
+      if (signal?.aborted) throw failure;
+      error ??= messageOf(failure);
+      onWarning?.(`backfilling tier ${store.url} failed: ${messageOf(failure)}`);
+    }
+  }
+  if (published.size === 0 && error === null) return null;
+  return { store: store.url, published: published.size, error };
+}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -23,7 +23,11 @@ import type { SameStore } from "../../src/ops/copy.ts";
 import { copy } from "../../src/ops/copy.ts";
 import { fetchFromTiers, syncToTiers } from "../../src/ops/tiers.ts";
 import { createDirStore } from "../../src/store/dir/dir-store.ts";
+import { sign } from "../../src/ops/sign.ts";
 import { sync } from "../../src/ops/sync.ts";
+import { readStoreText } from "../../src/sync/read-store-text.ts";
+import type { ProducerSigningKey } from "../../src/trust/producer-key.ts";
+import { generateProducerKeyPair, parseSigningKey } from "../../src/trust/producer-key.ts";
 import type { Store } from "../../src/store/store.ts";
 import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
 
@@ -97,6 +101,16 @@ export async function installedEntries(cacheDir: string, compilerVersion = CV): 
     }
   }
   return names.sort();
+}
+
+async function readText(store: Store, key: string): Promise<string | null> {
+  return readStoreText(store, key, { maxBytes: 1024 * 1024 });
+}
+
+function newSigningKey(): ProducerSigningKey {
+  const parsed = parseSigningKey(generateProducerKeyPair().privatePem);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.key;
 }
 
 export async function listKeys(store: Store, prefix = ""): Promise<string[]> {
@@ -253,6 +267,49 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
       }
     });
 
+    it("copy with local copies takes verified bytes from the local cache, the rest from the source", async () => {
+      const modules = await publishModel(store, "org/m", ["l-a", "l-b"]);
+      await fetch({ store, cacheDir, compilerVersion: CV, modelId: "org/m" });
+      const [damaged, missing] = modules as [string, string];
+      // The source's model.neff of one entry now holds other bytes of the same size (its manifest
+      // is intact); the local copy of the other entry is gone.
+      const neffKey = (module: string) => `${compilerVersionDir(CV)}/org/m/default/${module}/model.neff`;
+      const original = await readFile(path.join(cacheDir, compilerVersionDir(CV), damaged, "model.neff"));
+      await store.write(neffKey(damaged), {
+        size: original.length,
+        open: () => Readable.from([Buffer.alloc(original.length, 7)]),
+      });
+      await rm(path.join(cacheDir, compilerVersionDir(CV), missing), { recursive: true });
+      const local = createDirStore({ root: cacheDir });
+      const to = await options.createStore();
+      try {
+        const result = await copy({ from: store, to, modelId: "org/m", localCopies: local });
+        // Only the model-area object was damaged; both model-area copies arrive whole.
+        const copiedModel = result.copied.filter((entry) => entry.what.includes("/org/m/"));
+        expect(copiedModel.map((entry) => entry.what.split("/").at(-1)).sort()).toEqual([...modules].sort());
+        const copiedNeff = await readStoreText(to, neffKey(damaged), { maxBytes: 1 << 20 });
+        expect(copiedNeff).toBe(original.toString());
+        // Without the local copies, the damaged source object is refused by its manifest.
+        const other = await options.createStore();
+        try {
+          const plain = await copy({ from: store, to: other, modelId: "org/m" }).catch(
+            (error: unknown) => (error as PartialFailureError).result as Awaited<ReturnType<typeof copy>>,
+          );
+          expect(plain.failed).toEqual([
+            {
+              what: `${compilerVersionDir(CV)}/org/m/default/${damaged}`,
+              error: expect.stringMatching(/sha256 does not match/),
+            },
+          ]);
+        } finally {
+          await other.close();
+        }
+      } finally {
+        await to.close();
+        await local.close();
+      }
+    });
+
     if (options.createSameStoreEnds) {
       const createEnds = options.createSameStoreEnds;
       it("copy between two prefixes of one bucket runs inside the store", async () => {
@@ -331,7 +388,9 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
       const slow = await options.createStore();
       try {
         const modules = await publishModel(slow, "org/m", ["t-a", "t-b", "t-c"]);
-        await publishModel(store, "org/m", ["t-a"]);
+        const producer = newSigningKey();
+        await sign({ store: slow, signingKey: producer, modelId: "org/m" });
+        const [local] = await publishModel(store, "org/m", ["t-a"]);
         const result = await fetchFromTiers({
           tiers: [store, slow],
           cacheDir,
@@ -347,6 +406,34 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
         expect(result.backfilled).toEqual([{ store: store.url, published: 2, error: null }]);
         expect(await installedEntries(cacheDir)).toHaveLength(3);
 
+        // What was backfilled is the slow tier's own copy: the same manifests (with their compile
+        // flags and times), the producer's signatures, the export record; nothing else.
+        const backfilledKeys = (keys: string[]) => keys.filter((key) => !key.includes(`/${local}/`));
+        const fastKeys = await listKeys(store);
+        const slowKeys = await listKeys(slow);
+        const carried = backfilledKeys(slowKeys).filter((key) => !key.includes("/exports/"));
+        expect(backfilledKeys(fastKeys).filter((key) => !key.includes("/exports/"))).toEqual(carried);
+        expect(carried.some((key) => key.includes(".sig-"))).toBe(true);
+        for (const key of carried.filter(
+          (name) => name.endsWith(ENTRY_MANIFEST_FILE) || name.includes(".sig-"),
+        ))
+          expect(await readText(store, key)).toBe(await readText(slow, key));
+        const slowRecords = slowKeys.filter((key) => key.includes("/exports/"));
+        expect(slowRecords.length).toBeGreaterThan(0);
+        for (const key of slowRecords) expect(await readText(store, key)).toBe(await readText(slow, key));
+        const signed = await fetch({
+          store,
+          cacheDir: await mkdtemp(path.join(tmpdir(), "neff-fleet-cache-")),
+          compilerVersion: CV,
+          modelId: "org/m",
+          trust: { trusted: new Map([[producer.fingerprint, producer.publicKey]]), revoked: new Set() },
+        });
+        expect(signed.fetched.map((entry) => entry.module).sort()).toEqual(
+          modules.filter((module) => module !== local).sort(),
+        );
+        expect(signed.fetched.every((entry) => entry.signedBy === producer.fingerprint)).toBe(true);
+        await rm(signed.cacheDir, { recursive: true, force: true });
+
         // The fast tier now serves all of it alone, verified.
         const again = await mkdtemp(path.join(tmpdir(), "neff-fleet-cache-"));
         try {
@@ -354,6 +441,41 @@ export function runFleetOperationSuite(options: FleetOperationSuiteOptions): voi
           expect(fast.fetched).toHaveLength(3);
           expect(fast.fetched.every((entry) => entry.verifiedBy === "manifest")).toBe(true);
           expect(await installedEntries(again)).toHaveLength(3);
+        } finally {
+          await rm(again, { recursive: true, force: true });
+        }
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it("tiers: an entry damaged in the fast tier comes from the next, and the fast copy is rewritten", async () => {
+      const slow = await options.createStore();
+      try {
+        const [module] = (await publishModel(slow, "org/m", ["r-a"])) as [string];
+        await copy({ from: slow, to: store });
+        // The fast tier's copy is cut short (a torn write on a shared file system).
+        const key = `${compilerVersionDir(CV)}/org/m/default/${module}/model.neff`;
+        const whole = await readStoreText(slow, key, { maxBytes: 1 << 20 });
+        await store.write(key, { size: 10, open: () => Readable.from([Buffer.alloc(10, 1)]) });
+        const warnings: string[] = [];
+        const result = await fetchFromTiers({
+          tiers: [store, slow],
+          cacheDir,
+          compilerVersion: CV,
+          modelId: "org/m",
+          onWarning: (message) => warnings.push(message),
+        });
+        expect(result.failed).toEqual([]);
+        expect(result.tiers.map((tier) => tier.fetched)).toEqual([0, 1]);
+        expect(result.backfilled).toEqual([{ store: store.url, published: 1, error: null }]);
+        expect(await readStoreText(store, key, { maxBytes: 1 << 20 })).toBe(whole);
+        const again = await mkdtemp(path.join(tmpdir(), "neff-fleet-cache-"));
+        try {
+          const fast = await fetch({ store, cacheDir: again, compilerVersion: CV, modelId: "org/m" });
+          expect(fast.fetched.map((entry) => [entry.module, entry.verifiedBy])).toEqual([
+            [module, "manifest"],
+          ]);
         } finally {
           await rm(again, { recursive: true, force: true });
         }

@@ -67,6 +67,14 @@ describe("mapS3Error", () => {
     const error = mapS3Error(refusal("InvalidRange", 416), { ...context, key: "k", action: "read" });
     expect(error.message).toBe("[s3] S3 refused to read s3://b/k: InvalidRange (HTTP 416).");
   });
+
+  it("says why a body being sent failed, instead of blaming S3", () => {
+    const source = new Error("neuronxcc-2/MODULE_x/model.neff: sha256 does not match the entry manifest");
+    const error = mapS3Error(source, { ...context, key: "k", action: "write" });
+    expect(error.message).toBe(
+      "[s3] Could not write s3://b/k: neuronxcc-2/MODULE_x/model.neff: sha256 does not match the entry manifest.",
+    );
+  });
 });
 
 describe("fromSdkError", () => {

@@ -155,6 +155,12 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): NeffCacheEr
     );
   }
   const retryable = classifyS3Error(error).retry;
+  if (status === undefined && name === "Error") {
+    // Not an answer from S3 at all: the body being sent failed (a source that broke off or
+    // failed its verification), and that failure is the message.
+    const why = message(error).replace(/\.$/, "") || "unknown error";
+    return new StoreError(`Could not ${context.action} ${where}: ${why}.`, { ...base, retryable });
+  }
   return new StoreError(
     `S3 refused to ${context.action} ${where}: ${name || "error"}${status === undefined ? "" : ` (HTTP ${status})`}.`,
     { ...base, retryable },
