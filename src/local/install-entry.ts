@@ -4,19 +4,8 @@
  * reads), verified, and the whole entry appears at once by `rename`. A crash at any instant
  * leaves either the old entry, no entry, or the complete new one — never a partial one.
  */
-import {
-  chmod,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  rmdir,
-  stat,
-  unlink,
-  writeFile,
-} from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { classifyEntry } from "../layout/classify-entry.ts";
@@ -25,16 +14,26 @@ import { errorCode } from "./error-code.ts";
 /** Hidden directory, beside the entries, that holds staging and trash directories. */
 export const STAGING_DIR_NAME = ".neff-cache-staging";
 
-/** Creates a fresh staging directory for one entry, named after the process that owns it. */
+/**
+ * Creates a fresh staging directory for one entry, named after the process that owns it, with
+ * the permissions the compiler's own entries get (0777 less the umask). The staging area is
+ * made only when the first create finds it missing, and the name is drawn here rather than by
+ * `mkdtemp` (which makes owner-only dirs): one call per entry instead of three (mkdir -p,
+ * mkdtemp, chmod), which counted on fetches of thousands of small entries.
+ */
 export async function createStagingDir(versionDir: string, module: string): Promise<string> {
   const root = join(versionDir, STAGING_DIR_NAME);
   for (let attempt = 1; ; attempt++) {
-    await mkdir(root, { recursive: true });
+    const dir = join(root, `${module}.${process.pid}.${randomBytes(6).toString("base64url")}`);
     try {
-      return await mkdtemp(join(root, `${module}.${process.pid}.`));
+      await mkdir(dir, { mode: 0o777 });
+      return dir;
     } catch (error) {
-      // Another process's fetch removed the (then empty) staging area in between: make it again.
-      if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
+      const code = errorCode(error);
+      if (attempt >= 5 || (code !== "ENOENT" && code !== "EEXIST")) throw error;
+      // Missing: the first entry of this fetch, or another process's fetch removed the (then
+      // empty) staging area in between. Taken: a name drawn twice.
+      if (code === "ENOENT") await mkdir(root, { recursive: true });
     }
   }
 }
@@ -48,7 +47,8 @@ export async function removeEmptyStagingRoot(versionDir: string): Promise<void> 
 export type InstallOutcome = "installed" | "replaced" | "kept-existing";
 
 /**
- * Moves a complete staging directory into place as `<versionDir>/<module>`. An entry already
+ * Moves a complete staging directory (made by createStagingDir, which gives it the entry's
+ * permissions) into place as `<versionDir>/<module>`. An entry already
  * there is first looked at where it is: a success or an entry with a compile's lock is kept and
  * the staged copy discarded, so an installed entry never leaves its place, not even for a
  * moment. An empty or failed entry is moved aside into the staging area and the staged one put
@@ -62,8 +62,6 @@ export async function installStagedEntry(
   stagingDir: string,
 ): Promise<InstallOutcome> {
   const target = join(versionDir, module);
-  // Entries get the permissions the compiler's own would (mkdtemp makes them owner-only).
-  await chmod(stagingDir, 0o777 & ~process.umask());
   if (await renameOnto(stagingDir, target)) return "installed";
   const keep = async (): Promise<InstallOutcome> => {
     await rm(stagingDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  * requests up to the response headers; this is the part after them, where the stores cannot
  * know how much of the body the caller already has.
  */
+import type { Readable } from "node:stream";
 import { StoreError } from "../errors.ts";
 import { classifyTransferError, withRetry, type RetryPolicy } from "../store/retry.ts";
 import type { Store } from "../store/store.ts";
@@ -59,10 +60,9 @@ export async function readWholeBody(options: ReadWholeBodyOptions): Promise<bool
             retryable: false,
           });
         }
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          received += chunk.length;
-          await sink.write(chunk);
-        }
+        await pumpBody(body, sink, (bytes) => {
+          received += bytes;
+        });
         // A body that ends cleanly is the object's whole body (a connection that breaks fails the
         // stream instead); its length is the caller's to judge.
         return true;
@@ -88,6 +88,87 @@ export async function readWholeBody(options: ReadWholeBodyOptions): Promise<bool
     );
   }
 }
+
+/**
+ * Feeds `body` into `sink` chunk by chunk, pausing the body while a write is pending; settles
+ * when the body has ended and the last write is done. Events, not `for await`: the async
+ * iterator of a Readable costs a promise per chunk and an end-of-stream watcher per body, paid
+ * on every one of thousands of small files.
+ */
+function pumpBody(
+  body: NodeJS.ReadableStream,
+  sink: BodySink,
+  onChunk: (bytes: number) => void,
+): Promise<void> {
+  const stream = body as Readable;
+  return new Promise<void>((resolve, reject) => {
+    let writing = false;
+    let ended = false;
+    let settled = false;
+    // An error while a write is pending waits for it: the caller may rewind the sink next.
+    let failure: { error: unknown } | null = null;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("close", onClose);
+      // Kept, as a no-op, rather than removed: an abort or a late socket error after the body
+      // was settled must not become an uncaught 'error' event.
+      stream.off("error", onError);
+      stream.on("error", ignore);
+      if (failure === null) resolve();
+      else {
+        stream.destroy();
+        reject(failure.error);
+      }
+    };
+    const fail = (error: unknown): void => {
+      failure ??= { error };
+      if (!writing) settle();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (failure !== null) return;
+      onChunk(chunk.length);
+      let pending: void | Promise<void>;
+      try {
+        pending = sink.write(chunk);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (pending === undefined) return;
+      writing = true;
+      stream.pause();
+      pending.then(
+        () => {
+          writing = false;
+          if (failure !== null || ended) settle();
+          else stream.resume();
+        },
+        (error: unknown) => {
+          writing = false;
+          fail(error);
+        },
+      );
+    };
+    const onEnd = (): void => {
+      ended = true;
+      if (!writing) settle();
+    };
+    const onError = (error: unknown): void => fail(error);
+    // A body whose connection goes without an end or an error broke off.
+    const onClose = (): void => {
+      if (!ended) fail(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    };
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("error", onError);
+    stream.once("close", onClose);
+  });
+}
+
+function ignore(): void {}
 
 /** Short text for a low-level cause: its code and message, e.g. "ECONNRESET: aborted". */
 function causeOf(error: unknown): string {
