@@ -6,7 +6,15 @@
  * partial file, on any POSIX file system including NFS.
  */
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, readdirSync, statSync, type Dirent, type Stats } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  readdirSync,
+  realpathSync,
+  statSync,
+  type Dirent,
+  type Stats,
+} from "node:fs";
 import {
   copyFile,
   link,
@@ -512,37 +520,71 @@ async function readFolder(folder: Folder, context: Walk): Promise<ResolvedEntry[
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // One folder's entries are resolved all at once: awaited one by one, the stat calls of a
   // many-small tree were the bulk of a warm `exec` on a directory store.
+  if (context.calls === "sync") return entries.map((entry) => resolveEntrySync(folder, entry, context));
   return Promise.all(entries.map((entry) => resolveEntry(folder, entry, context)));
 }
 
 type ResolvedEntry = { type: "file"; file: ListItem } | { type: "dir"; folder: Folder } | null;
 
-/** What one directory entry is for a listing: a file with its size, a folder to descend, or nothing. */
-async function resolveEntry(parent: Folder, entry: Dirent, context: Walk): Promise<ResolvedEntry> {
+/** Where a directory entry is and what key it has; null for names no listing shows. */
+function entryPlace(parent: Folder, entry: Dirent): Folder | null {
   if (TEMP_NAME.test(entry.name)) return null;
   const key = parent.key === "" ? entry.name : `${parent.key}/${entry.name}`;
   // A name no key can address (backslash, control characters) cannot be read back: skip it.
   if (storeKeyProblem(key) !== null) return null;
-  const full = path.join(parent.full, entry.name);
-  let real = path.join(parent.real, entry.name);
-  let isDir = entry.isDirectory();
-  let isFile = entry.isFile();
+  // A readdir name holds no separator and the parent paths are already normal: path.join's
+  // normalisation was a tenth of the many-small listing's CPU.
+  return {
+    full: `${parent.full}${path.sep}${entry.name}`,
+    real: `${parent.real}${path.sep}${entry.name}`,
+    key,
+  };
+}
+
+/** What a directory entry of `place` is for a listing, given the stat of a file or a link's target. */
+function resolvedFrom(place: Folder, info: Stats | null | undefined): ResolvedEntry {
+  if (info?.isFile()) return { type: "file", file: { type: "file", ...toObject(place.key, info) } };
+  return info?.isDirectory() ? { type: "dir", folder: place } : null;
+}
+
+/** What one directory entry is for a listing: a file with its size, a folder to descend, or nothing. */
+async function resolveEntry(parent: Folder, entry: Dirent, context: Walk): Promise<ResolvedEntry> {
+  const place = entryPlace(parent, entry);
+  if (place === null) return null;
   if (entry.isSymbolicLink()) {
-    const target = await realpath(full).catch(() => null);
+    const target = await realpath(place.full).catch(() => null);
     if (target === null || !isInside(context.base, target)) return null;
-    const info = await stat(target).catch(() => null);
-    real = target;
-    isDir = info?.isDirectory() ?? false;
-    isFile = info?.isFile() ?? false;
+    return resolvedFrom({ ...place, real: target }, await stat(target).catch(() => null));
   }
-  if (isFile) {
-    const info =
-      context.calls === "sync"
-        ? (statSync(full, { throwIfNoEntry: false }) ?? null)
-        : await stat(full).catch(() => null);
-    return info?.isFile() ? { type: "file", file: { type: "file", ...toObject(key, info) } } : null;
+  if (entry.isDirectory()) return { type: "dir", folder: place };
+  return entry.isFile() ? resolvedFrom(place, await stat(place.full).catch(() => null)) : null;
+}
+
+/** resolveEntry with synchronous calls (see listingCallsFor), without a promise per entry. */
+function resolveEntrySync(parent: Folder, entry: Dirent, context: Walk): ResolvedEntry {
+  const place = entryPlace(parent, entry);
+  if (place === null) return null;
+  if (entry.isSymbolicLink()) {
+    let target: string;
+    try {
+      target = realpathSync(place.full);
+    } catch {
+      return null;
+    }
+    if (!isInside(context.base, target)) return null;
+    return resolvedFrom({ ...place, real: target }, statOrNull(target));
   }
-  return isDir ? { type: "dir", folder: { full, real, key } } : null;
+  if (entry.isDirectory()) return { type: "dir", folder: place };
+  return entry.isFile() ? resolvedFrom(place, statOrNull(place.full)) : null;
+}
+
+/** A file that cannot be stat-ed (gone, no permission) is not listed, as in the promise-based walk. */
+function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Whether a folder holds at least one listable file at any depth (empty folders are not "dirs"). */
