@@ -80,17 +80,35 @@ async function assertOnlyCompleteEntries(cacheDir: string): Promise<number> {
   return names.length;
 }
 
+/** Milliseconds one whole fetch of the store into an empty cache takes on this machine now. */
+async function timeFullFetch(): Promise<number> {
+  const scratch = path.join(work, "timing-cache");
+  const started = performance.now();
+  const code = await fetchCli(scratch).done;
+  const elapsed = performance.now() - started;
+  expect(code).toBe(0);
+  await rm(scratch, { recursive: true, force: true });
+  return elapsed;
+}
+
 describe("fetch under SIGKILL", () => {
   it("never leaves a partial entry visible, and the next fetch completes", async () => {
     const cacheDir = path.join(work, "cache");
-    // Deterministic "random" moments spread over start-up, listing and the transfers.
+    // Kill moments are fractions of a measured whole fetch, so they fall inside start-up, listing
+    // and the transfers on a fast machine as on a loaded one (fixed delays let a fast machine
+    // finish every fetch before its kill, and the test proved nothing there).
+    const full = await timeFullFetch();
+    // Deterministic "random" moments; the cache is emptied before every fourth kill, so later
+    // kills still meet a fetch with most of its work ahead, while the ones in between resume
+    // what the killed runs left.
     let seed = 20261127;
     const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const delays = Array.from({ length: 12 }, () => Math.round(80 + next() * 900));
+    const fractions = Array.from({ length: 12 }, () => 0.05 + next() * 0.85);
     let completedEarly = 0;
-    for (const delay of delays) {
+    for (const [index, fraction] of fractions.entries()) {
+      if (index % 4 === 0) await rm(cacheDir, { recursive: true, force: true });
       const run = fetchCli(cacheDir);
-      const timer = setTimeout(run.kill, delay);
+      const timer = setTimeout(run.kill, Math.round(full * fraction));
       const code = await run.done;
       clearTimeout(timer);
       if (code === 0) completedEarly += 1;
@@ -103,6 +121,9 @@ describe("fetch under SIGKILL", () => {
     const staging = path.join(cacheDir, compilerVersionDir(CV), ".neff-cache-staging");
     expect(await readdir(staging).catch(() => [])).toEqual([]);
     // The kills must have interrupted real work, or the test proves nothing.
-    expect(completedEarly).toBeLessThan(delays.length);
+    expect(
+      completedEarly,
+      `fetches that finished before their kill (whole fetch: ${Math.round(full)} ms)`,
+    ).toBeLessThan(fractions.length / 2);
   }, 180_000);
 });
