@@ -6,7 +6,7 @@ import {
   SHARD_HEADER_VERSION,
   SHARD_MAGIC_TAG,
   SHARD_RECORD_BYTES,
-} from "./parse-shard.ts";
+} from "../../src/store/hf/xet/shard-format.ts";
 import { hexToHash } from "./xet-hash.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseShard } from "../../../../tools/hub-server/parse-shard.ts";
+import { parseShard } from "./shard-reader.ts";
 import { parseXorb } from "../../../../tools/hub-server/parse-xorb.ts";
 import { createXetHasher as createServerHasher } from "../../../../tools/hub-server/xet-hash.ts";
 import { xetFileHash } from "./xet-file-hash.ts";
