@@ -149,7 +149,7 @@ describe("createXetUploadSession", () => {
     expect(shard.xorbs.map((xorb) => xorb.hash)).toEqual(sent.map((xorb) => xorb.hash));
   });
 
-  it("refuses to end a file whose dedup query is unanswered", async () => {
+  it("ends a file whose dedup query is unanswered, and refuses its shard until the answer", async () => {
     const session = createXetUploadSession({
       hasher: await createXetHasher(),
       xorbDataBytes: MIB,
@@ -160,11 +160,14 @@ describe("createXetUploadSession", () => {
     session.endInput();
     const queries = session.takeQueries();
     expect(queries).toHaveLength(1);
-    expect(() => session.endFile(new Uint8Array(32))).toThrow(/unanswered/);
-    session.answer(queries[0] as string, null);
     session.endFile(new Uint8Array(32));
     session.closeXorb();
+    expect(session.takeReadyXorbs()).toEqual([]);
+    expect(() => session.takeShard()).toThrow(/unanswered/);
+    session.answer(queries[0] as string, null);
+    session.closeXorb();
     expect(session.takeReadyXorbs()).toHaveLength(1);
+    expect(parseShard(session.takeShard() as Uint8Array).files[0]?.terms).toHaveLength(1);
   });
 
   it("registers an empty file with no term and sends no xorb", async () => {

@@ -65,7 +65,8 @@ export interface XetUploadSession {
   endInput(): void;
   /**
    * Ends the current file (its input first, if {@link endInput} was not called) and returns its Xet
-   * hash; the file goes into the next shard. Every query of the file must be answered by then.
+   * hash; the file goes into the next shard. Its chunks may still be held: the next file's chunks
+   * queue behind them, so one file's query overlaps the next file's reading.
    */
   endFile(sha256: Uint8Array): string;
   /**
@@ -88,7 +89,8 @@ export interface XetUploadSession {
   pendingShardBytes(): number;
   /**
    * The shard of every file ended since the previous call, or null when there is none. Call it
-   * between files, after {@link closeXorb} and once every xorb handed out is stored.
+   * between files, once every query is answered, after {@link closeXorb} and once every xorb
+   * handed out is stored.
    */
   takeShard(): Uint8Array | null;
 }
@@ -164,13 +166,13 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
   };
 
   /** Adds a chunk whose bytes end the xorb buffer, after room for its header at `at`. */
-  const addWritten = (range: HashedRange, key: string, at: number): void => {
+  const addWritten = (range: HashedRange, key: string, at: number, refs: ChunkRef[]): void => {
     writeChunkHeader(buffer as Uint8Array, at, range.size);
     const ref = { slot, index: slot.chunks.length };
     slot.chunks.push(range);
     dataBytes += range.size;
     known.set(key, ref);
-    fileRefs.push(ref);
+    refs.push(ref);
     if (dataBytes > closeAt || slot.chunks.length >= MAX_XORB_CHUNKS) closeXorb();
   };
 
@@ -183,7 +185,7 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
       const key = hashToHex(chunk.range.hash);
       const ref = findChunk(chunk.range, key);
       if (ref !== undefined) {
-        fileRefs.push(ref);
+        chunk.refs.push(ref);
         continue;
       }
       // Not `chunkStart`: an answer can come while the next chunk arrives in the hold.
@@ -191,7 +193,7 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
       const at = written;
       buffer.set(hold.subarray(chunk.at, chunk.at + chunk.range.size), at + CHUNK_HEADER_BYTES);
       written += CHUNK_HEADER_BYTES + chunk.range.size;
-      addWritten(chunk.range, key, at);
+      addWritten(chunk.range, key, at, chunk.refs);
     }
     if (count > 0) held = held.slice(count);
   };
@@ -227,7 +229,7 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
       queries.push(key);
       query = key;
     }
-    held.push({ range, at, query });
+    held.push({ range, at, query, refs: fileRefs });
     release();
     compactHold();
   };
@@ -284,7 +286,7 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
       }
       const at = chunkStart;
       chunkStart = -1;
-      addWritten(range, key, at);
+      addWritten(range, key, at, fileRefs);
     },
   };
 
@@ -311,7 +313,7 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
     endFile(sha256) {
       if (stream === null) throw new Error("endFile: no file begun");
       if (!inputEnded) endInput();
-      if (held.length > 0) throw new Error("endFile: a dedup query of the file is unanswered");
+      // The hash needs only the chunk hashes: held chunks join the file's terms when released.
       stream = null;
       const fileHash = hasher.fileHash(fileChunks);
       const hex = hashToHex(fileHash);
@@ -366,14 +368,15 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
       }
     },
     pendingShardBytes() {
-      // Terms are not grouped yet: one per chunk is an upper bound.
+      // Terms are not grouped yet: one per chunk is an upper bound (held chunks counted once more).
       return shardBytes(
-        shardFiles.map((file) => file.refs.length),
+        shardFiles.map((file) => file.refs.length + held.length),
         shardXorbs.map((xorb) => xorb.chunks.length),
       );
     },
     takeShard() {
       if (stream !== null) throw new Error("takeShard: a file is still being read");
+      if (held.length > 0) throw new Error("takeShard: a dedup query is unanswered");
       if (shardFiles.length === 0 && shardXorbs.length === 0) return null;
       const files = shardFiles.map((file): ShardFile => ({
         fileHash: file.fileHash,
@@ -412,6 +415,8 @@ interface HeldChunk {
   at: number;
   /** The query that must be answered before it moves on, if it was queried. */
   query: string | null;
+  /** The references of its file, which it joins when released. */
+  refs: ChunkRef[];
 }
 
 /** A chunk the CAS holds, from a dedup answer. */

@@ -136,6 +136,7 @@ export async function uploadXetContents(
     check();
   };
   const flushShard = async (): Promise<void> => {
+    await awaitQueries();
     session.closeXorb();
     await sendReady();
     await Promise.all(inFlight);
@@ -168,10 +169,8 @@ export async function uploadXetContents(
         );
       }
       const digest = sha256?.digest() ?? Buffer.from(item.source.sha256 as string, "hex");
-      session.endInput();
-      sendQueries();
-      await awaitQueries();
       hashes.set(item.path, session.endFile(digest));
+      sendQueries();
       await sendReady();
       if (session.pendingShardBytes() > SHARD_FLUSH_BYTES) await flushShard();
     }
