@@ -1,14 +1,13 @@
 /**
  * neff-cache and the reference client (hf_xet 1.6.0) chunk and hash the same bytes the same way: a file
- * written by either side has one `xetHash`, and hf_xet's upload of what neff-cache wrote sends no xorb.
- * Without that, an entry optimum-neuron published and the same entry neff-cache published share nothing.
- * (neff-cache's own upload of what hf_xet wrote still sends its xorbs: it asks the CAS no global-dedup
- * query, so it only skips content it uploaded in the same session.)
+ * written by either side has one `xetHash`, and the second upload of the same bytes, by either side,
+ * sends no xorb: each finds the first one's xorbs through the CAS's global-dedup query. Without that, an
+ * entry optimum-neuron published and the same entry neff-cache published share nothing.
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -88,7 +87,7 @@ describeWithPython("one xetHash for the same bytes from Python or neff-cache", (
   const neffHashes = async (keys: string[]): Promise<(string | undefined)[]> =>
     Promise.all(keys.map(async (key) => (await store.stat(key))?.xetHash));
 
-  it("Python first, then neff-cache: the same hashes", async () => {
+  it("Python first, then neff-cache: the same hashes, and neff-cache sends no xorb", async () => {
     const paths = await files("py-first");
     const pyKeys = paths.map((_, i) => `python/${i}.bin`);
     const pyHashes = (await python(
@@ -101,10 +100,28 @@ describeWithPython("one xetHash for the same bytes from Python or neff-cache", (
       local: string[];
     };
     expect(pyHashes.listed).toEqual(pyHashes.local);
+    const before = server.stats.uploads();
     const keys = paths.map((_, i) => `neff/${i}.bin`);
     await neffWrite(keys, paths);
     expect(await neffHashes(keys)).toEqual(pyHashes.local);
-    expect(server.stats.uploads().undersizedChunks).toBe(0);
+    const after = server.stats.uploads();
+    expect(after.xorbUploads - before.xorbUploads, "xorbs neff-cache sent for stored bytes").toBe(0);
+    expect(after.dedupHits - before.dedupHits, "dedup queries the CAS answered with a match").toBeGreaterThan(
+      0,
+    );
+    // What neff-cache registered reads back as the bytes hf_xet stored.
+    for (const [index, key] of keys.entries()) {
+      const stream = await store.read(key);
+      expect(stream, key).not.toBeNull();
+      const digest = createHash("sha256");
+      for await (const piece of stream as Readable) digest.update(piece as Buffer);
+      expect(digest.digest("hex"), key).toBe(
+        createHash("sha256")
+          .update(await readFile(paths[index] as string))
+          .digest("hex"),
+      );
+    }
+    expect(after.undersizedChunks).toBe(0);
   });
 
   it("neff-cache first, then Python: the same hashes, and hf_xet sends no xorb", async () => {

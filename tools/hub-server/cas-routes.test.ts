@@ -1,11 +1,13 @@
 /**
  * The CAS answers as the reference client (xet-core's hf_xet) needs: its limits, `/v2/shards` with NDJSON
- * frames, telemetry, and the count of chunks no conformant chunker cuts.
+ * frames, telemetry, keyed global-dedup answers, and the count of chunks no conformant chunker cuts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_XORB_CHUNKS, MAX_XORB_DATA_BYTES } from "./parse-xorb.ts";
 import { startHubServer } from "./start-hub-server.ts";
 import type { HubServer } from "./start-hub-server.ts";
+import { parseShard } from "../../src/store/hf/xet/shard-reader.ts";
+import { createKeyedChunkHash, hashToHex, hexToHash } from "../../src/store/hf/xet/xet-hash.ts";
 import { createXetHasher } from "./xet-hash.ts";
 import type { XetHasher } from "./xet-hash.ts";
 import { buildFixtureShard, buildFixtureXorb } from "./xet-test-fixtures.ts";
@@ -143,4 +145,31 @@ describe("CAS routes", () => {
     expect((await cas("/v1/telemetry", { method: "POST", body: "{" })).status).toBe(400);
     expect(server.stats.uploads().telemetryReports).toBe(1);
   });
+
+  it("answers a dedup query with the xorb holding the chunk, its chunk hashes keyed as the footer says, or 404", async () => {
+    const xorb = buildFixtureXorb(hasher, [chunk(9 * KiB, 9001), chunk(10 * KiB, 9002)]);
+    expect((await putXorb(xorb)).status).toBe(200);
+    const second = xorb.chunks[1]?.hash as string;
+    const answer = await cas(`/v1/chunks/default-merkledb/${second}`);
+    expect(answer.status).toBe(200);
+    const shard = parseShard(new Uint8Array(await answer.arrayBuffer()));
+    expect(shard.files).toEqual([]);
+    expect(shard.chunkHashKey).not.toBeNull();
+    const keyed = await createKeyedChunkHash(shard.chunkHashKey as Uint8Array);
+    expect(shard.xorbs.map((entry) => entry.hash)).toEqual([xorb.hash]);
+    expect(shard.xorbs[0]?.chunks).toEqual(
+      xorb.chunks.map((entry, index) => ({
+        hash: keyedHex(keyed, entry.hash),
+        unpackedStart: index === 0 ? 0 : 9 * KiB,
+        unpackedLength: entry.length,
+      })),
+    );
+    expect((await cas(`/v1/chunks/default-merkledb/${"ab".repeat(32)}`)).status).toBe(404);
+  });
 });
+
+// --- internal ---
+
+function keyedHex(keyed: (raw: Uint8Array) => Uint8Array, hex: string): string {
+  return hashToHex(keyed(hexToHash(hex)));
+}

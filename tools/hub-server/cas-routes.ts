@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { decideCasAccess } from "./create-auth.ts";
 import type { TokenScope } from "./create-auth.ts";
-import { buildDedupShard } from "./build-dedup-shard.ts";
+import { buildDedupShard, createDedupKey } from "./build-dedup-shard.ts";
 import { ChunkDecodeError } from "./decode-chunk-payload.ts";
-import { MAX_SHARD_BYTES, ShardFormatError, parseShard } from "./parse-shard.ts";
+import { MAX_SHARD_BYTES } from "../../src/store/hf/xet/shard-format.ts";
+import { ShardFormatError, parseShard } from "../../src/store/hf/xet/shard-reader.ts";
 import { MAX_XORB_BODY_BYTES, XorbFormatError, parseXorb } from "./parse-xorb.ts";
 import { planReconstruction } from "./plan-reconstruction.ts";
 import { HttpError, parseRange, readBody, sendJson } from "./router.ts";
@@ -46,6 +47,7 @@ const MAX_DEDUP_CHUNK_ENTRIES = 200_000;
 /** Creates the Xet CAS endpoints. */
 export function createCasRoutes(deps: ServerDeps): Route[] {
   const { storage, hasher, recorder } = deps;
+  const dedupKey = createDedupKey(deps.dedupKey);
 
   // The real CAS answers a dedup query with the shard the chunk was registered in, so one query can cover
   // a whole multi-xorb file. Here: the matched xorb plus the xorbs of every file that uses it.
@@ -205,7 +207,7 @@ export function createCasRoutes(deps: ServerDeps): Route[] {
       const xorb = found === undefined ? undefined : storage.getXorb(found.xorb);
       if (xorb === undefined) throw new HttpError(404, "No xorb holds this chunk", "ChunkNotFound");
       recorder.count("dedupHits");
-      const shard = buildDedupShard(relatedXorbs(xorb), Math.floor(deps.now() / 1000));
+      const shard = buildDedupShard(relatedXorbs(xorb), Math.floor(deps.now() / 1000), await dedupKey);
       context.res.writeHead(200, {
         "Content-Type": "application/octet-stream",
         "Content-Length": shard.length,

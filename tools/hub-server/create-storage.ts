@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createBucketRecord } from "./bucket-record.ts";
 import type { BucketFile, BucketRecord } from "./bucket-record.ts";
 import type { XorbChunk } from "./parse-xorb.ts";
-import type { ShardFileTerm } from "./parse-shard.ts";
+import type { ShardFileTerm } from "../../src/store/hf/xet/shard-reader.ts";
 
 /** A xorb the CAS holds. */
 export interface XorbRecord {

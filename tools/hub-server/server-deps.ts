@@ -11,6 +11,8 @@ export interface ServerDeps {
   faults: FaultController;
   recorder: StatsRecorder;
   hasher: XetHasher;
+  /** Key of the chunk hashes in global-dedup answers; null for raw hashes. */
+  dedupKey: Uint8Array | null;
   /** Clock in epoch milliseconds. */
   now: () => number;
   /** Key that signs transfer URLs, so they work without an Authorization header like presigned URLs. */

@@ -37,6 +37,12 @@ export interface HubServerOptions {
   privateByDefault?: boolean;
   /** Clock in epoch milliseconds, for tests. */
   now?: () => number;
+  /**
+   * Key of the chunk hashes in global-dedup answers (the shard footer's HMAC key), or null for raw
+   * hashes. Random per server by default: the real CAS keys its answers, so a client can match only
+   * chunks it holds itself.
+   */
+  dedupKey?: Uint8Array | null;
 }
 
 /** A running server. */
@@ -89,6 +95,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     faults,
     recorder,
     hasher: await createXetHasher(),
+    dedupKey: options.dedupKey === undefined ? randomBytes(32) : options.dedupKey,
     now,
     urlSecret: randomBytes(32),
     transferUrlTtlSeconds: 3600,

@@ -1,5 +1,5 @@
 import type { FileRecord, XorbRecord } from "./create-storage.ts";
-import type { ParsedShard } from "./parse-shard.ts";
+import type { ParsedShard } from "../../src/store/hf/xet/shard-reader.ts";
 import { MIN_CHUNK_BYTES } from "./parse-xorb.ts";
 import { ZERO_HASH_HEX, hashToHex, hexToHash } from "./xet-hash.ts";
 import type { HashedRange, XetHasher } from "./xet-hash.ts";

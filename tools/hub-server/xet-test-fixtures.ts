@@ -1,4 +1,8 @@
-import { FILE_FLAG_WITH_VERIFICATION, SHARD_FOOTER_BYTES, SHARD_MAGIC_TAG } from "./parse-shard.ts";
+import {
+  FILE_FLAG_WITH_VERIFICATION,
+  SHARD_FOOTER_BYTES,
+  SHARD_MAGIC_TAG,
+} from "../../src/store/hf/xet/shard-format.ts";
 import { hashToHex, hexToHash } from "./xet-hash.ts";
 import type { XetHasher } from "./xet-hash.ts";
 

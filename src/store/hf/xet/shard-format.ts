@@ -42,13 +42,16 @@ export interface ShardXorb {
 }
 
 // The shard header's magic tag (spec data): "HFRepoMetaData", a zero byte, then 17 fixed bytes.
-const SHARD_MAGIC_TAG = Uint8Array.from([
+export const SHARD_MAGIC_TAG = Uint8Array.from([
   0x48, 0x46, 0x52, 0x65, 0x70, 0x6f, 0x4d, 0x65, 0x74, 0x61, 0x44, 0x61, 0x74, 0x61, 0x00, 0x55, 0x69, 0x67,
   0x45, 0x6a, 0x7b, 0x81, 0x57, 0x83, 0xa5, 0xbd, 0xd9, 0x5c, 0xcd, 0xd1, 0x4a, 0xa9,
 ]);
-const SHARD_HEADER_VERSION = 2n;
-const FILE_FLAG_WITH_VERIFICATION = 0x80000000;
-const FILE_FLAG_WITH_METADATA_EXT = 0x40000000;
+export const SHARD_HEADER_VERSION = 2;
+export const SHARD_FOOTER_VERSION = 1;
+export const SHARD_HEADER_BYTES = 48;
+export const SHARD_FOOTER_BYTES = 200;
+export const FILE_FLAG_WITH_VERIFICATION = 0x80000000;
+export const FILE_FLAG_WITH_METADATA_EXT = 0x40000000;
 
 /** Serialized size of a shard with files of these term counts and xorbs of these chunk counts. */
 export function shardBytes(termsPerFile: readonly number[], chunksPerXorb: readonly number[]): number {
@@ -68,7 +71,7 @@ export function serializeShard(files: readonly ShardFile[], xorbs: readonly Shar
   );
   const view = new DataView(out.buffer);
   out.set(SHARD_MAGIC_TAG, 0);
-  view.setBigUint64(32, SHARD_HEADER_VERSION, true);
+  view.setBigUint64(32, BigInt(SHARD_HEADER_VERSION), true);
   view.setBigUint64(40, 0n, true); // footer_size: no footer
   let at = SHARD_RECORD_BYTES;
   const record = (hash: Uint8Array, fill: (offset: number) => void): void => {

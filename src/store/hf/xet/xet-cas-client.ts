@@ -33,6 +33,13 @@ export interface XetCasClient {
   uploadXorb(hash: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void>;
   /** `POST /v1/shards`; every xorb the shard names must be stored first. */
   uploadShard(bytes: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * `GET /v1/chunks/default-merkledb/{hash}`, the global-dedup query: the bytes of a shard whose CAS
+   * section lists stored xorbs holding the chunk, or null when the CAS knows none (404). Dedup only
+   * saves bytes, so a query that fails for any other cause is also null: the upload goes on and
+   * sends the chunks, and the xorb POST that follows reports a lasting fault in full.
+   */
+  queryChunk(hash: string, signal?: AbortSignal): Promise<Uint8Array | null>;
 }
 
 /** A token is renewed this long before the expiry the Hub gave. */
@@ -63,12 +70,13 @@ export function createXetCasClient(options: XetCasClientOptions): XetCasClient {
     return token;
   };
 
-  const post = async (
+  const send = async (
+    method: "GET" | "POST",
     path: string,
-    bytes: Uint8Array,
+    bytes: Uint8Array | null,
     action: string,
     signal?: AbortSignal,
-  ): Promise<void> => {
+  ): Promise<Uint8Array | null> => {
     const context: HfErrorContext = {
       bucket: options.bucket,
       endpoint: options.http.endpoint,
@@ -77,27 +85,27 @@ export function createXetCasClient(options: XetCasClientOptions): XetCasClient {
     };
     let renewed = false;
     try {
-      await withRetry(
+      return await withRetry(
         async () => {
           const current = await writeToken(signal);
+          const headers: Record<string, string> = { Authorization: `Bearer ${current.accessToken}` };
+          const init: RequestInit & { duplex?: "half" } = { method, headers };
+          if (bytes !== null) {
+            headers["Content-Type"] = "application/octet-stream";
+            headers["Content-Length"] = String(bytes.length);
+            init.body = streamOf(bytes);
+            init.duplex = "half";
+          }
           const response = await fetchWithTimeout(
             options.fetch,
             current.casUrl + path,
-            {
-              method: "POST",
-              headers: {
-                Authorization: `Bearer ${current.accessToken}`,
-                "Content-Type": "application/octet-stream",
-                "Content-Length": String(bytes.length),
-              },
-              body: streamOf(bytes),
-              duplex: "half",
-            } as RequestInit,
+            init,
             options.timeoutMs,
             signal,
           );
+          if (response.ok) return new Uint8Array(await response.arrayBuffer());
           const text = await response.text();
-          if (response.ok) return;
+          if (response.status === 404 && method === "GET") return null;
           if (response.status === 401 && !renewed) {
             // Expired or revoked early: one new token, then the answer stands.
             renewed = true;
@@ -132,9 +140,20 @@ export function createXetCasClient(options: XetCasClientOptions): XetCasClient {
   };
 
   return {
-    uploadXorb: (hash, bytes, signal) =>
-      post(`/v1/xorbs/default/${hash}`, bytes, `upload xorb ${hash.slice(0, 12)}`, signal),
-    uploadShard: (bytes, signal) => post("/v1/shards", bytes, "register uploaded files (shard)", signal),
+    uploadXorb: async (hash, bytes, signal) => {
+      await send("POST", `/v1/xorbs/default/${hash}`, bytes, `upload xorb ${hash.slice(0, 12)}`, signal);
+    },
+    uploadShard: async (bytes, signal) => {
+      await send("POST", "/v1/shards", bytes, "register uploaded files (shard)", signal);
+    },
+    queryChunk: async (hash, signal) => {
+      try {
+        return await send("GET", `/v1/chunks/default-merkledb/${hash}`, null, "query global dedup", signal);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        return null;
+      }
+    },
   };
 }
 

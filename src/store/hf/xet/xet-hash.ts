@@ -84,6 +84,21 @@ export function hexToHash(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * The keyed BLAKE3 of a raw chunk hash under `key`: how a CAS hides the chunk hashes of a global-dedup
+ * answer (the shard footer's HMAC key). Asynchronous to create, synchronous to use.
+ */
+export async function createKeyedChunkHash(
+  key: Uint8Array,
+): Promise<(rawChunkHash: Uint8Array) => Uint8Array> {
+  const keyed = await createBLAKE3(256, key);
+  return (raw) => {
+    keyed.init();
+    keyed.update(raw);
+    return keyed.digest("binary");
+  };
+}
+
 /** Creates the hasher; BLAKE3 runs in WebAssembly, so creation is asynchronous. */
 export async function createXetHasher(): Promise<XetHasher> {
   const [data, internal, file, verification] = await Promise.all([

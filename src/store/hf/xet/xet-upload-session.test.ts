@@ -1,10 +1,10 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseShard } from "../../../../tools/hub-server/parse-shard.ts";
+import { parseShard } from "./shard-reader.ts";
 import { parseXorb } from "../../../../tools/hub-server/parse-xorb.ts";
 import { createXetHasher as createServerHasher } from "../../../../tools/hub-server/xet-hash.ts";
 import { xetFileHash } from "./xet-file-hash.ts";
-import { createXetHasher } from "./xet-hash.ts";
+import { createKeyedChunkHash, createXetHasher, hashToHex, hexToHash } from "./xet-hash.ts";
 import { CHUNK_HEADER_BYTES, createXetUploadSession } from "./xet-upload-session.ts";
 import type { ReadyXorb, XetUploadSession } from "./xet-upload-session.ts";
 
@@ -90,6 +90,84 @@ describe("createXetUploadSession", () => {
     const parsed = parseShard(shard as Uint8Array);
     expect(parsed.files.map((file) => file.hash)).toEqual([hashes[0], hashes[2]]);
     expect(parsed.files[1]?.terms.length).toBeGreaterThan(1);
+  });
+
+  it("holds a file back until its dedup query is answered, then refers to the stored chunks a keyed answer names", async () => {
+    const hasher = await createXetHasher();
+    const first = createXetUploadSession({ hasher, xorbDataBytes: MIB });
+    const a = randomBytes(3 * MIB, 4);
+    const stored = parseShard(upload(first, [a]).shard as Uint8Array).xorbs;
+    expect(stored.length).toBeGreaterThan(1);
+    // The CAS hides chunk hashes under the footer's key; the session must find them all the same.
+    const keyedHash = await createKeyedChunkHash(new Uint8Array(32).fill(0x5a));
+    const keyed = stored.map((xorb) => ({
+      ...xorb,
+      chunks: xorb.chunks.map((chunk) => ({ ...chunk, hash: hashToHex(keyedHash(hexToHash(chunk.hash))) })),
+    }));
+
+    // Two thirds of a, then 1 MiB that the CAS does not hold.
+    const fresh = randomBytes(MIB, 5);
+    const b = new Uint8Array(3 * MIB);
+    b.set(a.subarray(0, 2 * MIB));
+    b.set(fresh, 2 * MIB);
+    const session = createXetUploadSession({ hasher, xorbDataBytes: MIB, globalDedup: true });
+    session.beginFile();
+    const sent: ReadyXorb[] = [];
+    let query: string | undefined;
+    for (let at = 0; at < b.length; at += 50_000) {
+      session.push(b.subarray(at, at + 50_000));
+      sent.push(...session.takeReadyXorbs());
+      query ??= session.takeQueries()[0];
+      // Answered while the next chunk is still arriving, a third of the way in.
+      if (at >= MIB && query !== undefined && session.heldBytes() > 0) {
+        expect(sent, "nothing is sent before the answer").toEqual([]);
+        expect(session.heldBytes()).toBeGreaterThan(MIB - 200_000);
+        session.answer(query, { xorbs: keyed, keyedHash });
+        expect(session.heldBytes()).toBe(0);
+      }
+    }
+    expect(query).toBeDefined();
+    session.endInput();
+    for (const later of session.takeQueries()) session.answer(later, null);
+    const hash = session.endFile(createHash("sha256").update(b).digest());
+    session.closeXorb();
+    sent.push(...session.takeReadyXorbs());
+
+    expect(hash).toBe(await xetFileHash([b]));
+    const data = sent.reduce((sum, xorb) => sum + xorb.bytes.length, 0);
+    expect(data).toBeGreaterThan(MIB);
+    expect(data).toBeLessThan(MIB + 128 * 1024 + 64 * CHUNK_HEADER_BYTES);
+    const shard = parseShard(session.takeShard() as Uint8Array);
+    const terms = shard.files[0]?.terms ?? [];
+    const storedHashes = new Set(stored.map((xorb) => xorb.hash));
+    const fromStored = terms.filter((term) => storedHashes.has(term.xorb));
+    expect(fromStored.reduce((sum, term) => sum + term.unpackedLength, 0)).toBeGreaterThan(
+      2 * MIB - 128 * 1024,
+    );
+    expect(terms.reduce((sum, term) => sum + term.unpackedLength, 0)).toBe(b.length);
+    // The shard lists only the xorbs this session made.
+    expect(shard.xorbs.map((xorb) => xorb.hash)).toEqual(sent.map((xorb) => xorb.hash));
+  });
+
+  it("ends a file whose dedup query is unanswered, and refuses its shard until the answer", async () => {
+    const session = createXetUploadSession({
+      hasher: await createXetHasher(),
+      xorbDataBytes: MIB,
+      globalDedup: true,
+    });
+    session.beginFile();
+    session.push(randomBytes(1000, 6));
+    session.endInput();
+    const queries = session.takeQueries();
+    expect(queries).toHaveLength(1);
+    session.endFile(new Uint8Array(32));
+    session.closeXorb();
+    expect(session.takeReadyXorbs()).toEqual([]);
+    expect(() => session.takeShard()).toThrow(/unanswered/);
+    session.answer(queries[0] as string, null);
+    session.closeXorb();
+    expect(session.takeReadyXorbs()).toHaveLength(1);
+    expect(parseShard(session.takeShard() as Uint8Array).files[0]?.terms).toHaveLength(1);
   });
 
   it("registers an empty file with no term and sends no xorb", async () => {

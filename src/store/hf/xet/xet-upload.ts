@@ -12,8 +12,10 @@ import type { RetryPolicy } from "../../retry.ts";
 import type { WriteSource } from "../../store.ts";
 import type { HfHttp } from "../hf-http.ts";
 import { createXetCasClient } from "./xet-cas-client.ts";
-import { createXetHasher } from "./xet-hash.ts";
+import { ShardFormatError, parseShard } from "./shard-reader.ts";
+import { createKeyedChunkHash, createXetHasher } from "./xet-hash.ts";
 import { createXetUploadSession } from "./xet-upload-session.ts";
+import type { DedupAnswer } from "./xet-upload-session.ts";
 
 export interface XetUploadItem {
   /** Full bucket path; names the file in messages and progress. */
@@ -38,6 +40,8 @@ export interface UploadXetOptions {
   xorbDataBytes?: number;
   /** Xorb uploads at once. @default XORB_UPLOADS */
   xorbUploads?: number;
+  /** Ask the CAS which chunks it holds already, and send none of those. @default true */
+  globalDedup?: boolean;
 }
 
 /**
@@ -54,6 +58,11 @@ export const XORB_UPLOADS = 2;
 const SHARD_FLUSH_BYTES = 8 * 1024 * 1024;
 /** Pieces larger than this are fed in parts, so a xorb never waits long to be sent. */
 const PIECE_BYTES = 1024 * 1024;
+/**
+ * Chunk bytes held back for unanswered dedup queries before reading waits for the answers: a query
+ * is one round trip, so this much reading overlaps it, at the cost of this much memory.
+ */
+const MAX_HELD_BYTES = 8 * 1024 * 1024;
 
 /**
  * Uploads the items' bytes and resolves with `path → xetHash`. Identical chunks inside one call
@@ -78,6 +87,7 @@ export async function uploadXetContents(
   const session = createXetUploadSession({
     hasher: await createXetHasher(),
     xorbDataBytes: options.xorbDataBytes ?? XORB_DATA_BYTES,
+    globalDedup: options.globalDedup ?? true,
   });
   const cas = createXetCasClient(options);
   const maxUploads = options.xorbUploads ?? XORB_UPLOADS;
@@ -106,7 +116,27 @@ export async function uploadXetContents(
       inFlight.add(upload);
     }
   };
+  const queries = new Set<Promise<void>>();
+  const sendQueries = (): void => {
+    for (const hash of session.takeQueries()) {
+      const query: Promise<void> = cas
+        .queryChunk(hash, uploadSignal)
+        .then(readDedupAnswer)
+        .then((found) => session.answer(hash, found))
+        .catch((error: unknown) => {
+          failure ??= { error };
+          stop.abort(error);
+        })
+        .finally(() => queries.delete(query));
+      queries.add(query);
+    }
+  };
+  const awaitQueries = async (): Promise<void> => {
+    while (queries.size > 0) await Promise.all(queries);
+    check();
+  };
   const flushShard = async (): Promise<void> => {
+    await awaitQueries();
     session.closeXorb();
     await sendReady();
     await Promise.all(inFlight);
@@ -127,6 +157,8 @@ export async function uploadXetContents(
           sha256?.update(part);
           read += part.length;
           options.onProgress?.(item.path, part.length);
+          sendQueries();
+          if (session.heldBytes() > MAX_HELD_BYTES) await awaitQueries();
           await sendReady();
         }
       }
@@ -138,19 +170,33 @@ export async function uploadXetContents(
       }
       const digest = sha256?.digest() ?? Buffer.from(item.source.sha256 as string, "hex");
       hashes.set(item.path, session.endFile(digest));
+      sendQueries();
       await sendReady();
       if (session.pendingShardBytes() > SHARD_FLUSH_BYTES) await flushShard();
     }
     await flushShard();
   } catch (error) {
     stop.abort(error);
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled([...inFlight, ...queries]);
     throw failure?.error ?? error;
   }
   return hashes;
 }
 
 // --- internal ---
+
+/** A dedup query's shard as the session takes it; a shard that cannot be read counts as no match. */
+async function readDedupAnswer(bytes: Uint8Array | null): Promise<DedupAnswer | null> {
+  if (bytes === null) return null;
+  try {
+    const shard = parseShard(bytes);
+    const keyedHash = shard.chunkHashKey === null ? null : await createKeyedChunkHash(shard.chunkHashKey);
+    return { xorbs: shard.xorbs, keyedHash };
+  } catch (error) {
+    if (error instanceof ShardFormatError) return null;
+    throw error;
+  }
+}
 
 /** The source's bytes: from memory when it holds them, else its stream (stopped by `signal`). */
 function readSource(

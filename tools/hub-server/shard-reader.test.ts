@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ShardFormatError, parseShard } from "./parse-shard.ts";
+import { ShardFormatError, parseShard } from "../../src/store/hf/xet/shard-reader.ts";
 import { ShardVerificationError, verifyShard } from "./verify-shard.ts";
 import type { XorbRecord } from "./create-storage.ts";
 import { parseXorb } from "./parse-xorb.ts";

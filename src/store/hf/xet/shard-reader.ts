@@ -1,20 +1,19 @@
-import { HASH_BYTES, hashToHex } from "./xet-hash.ts";
-
-/** First 32 bytes of every shard: "HFRepoMetaData", a zero byte and a fixed 17-byte suffix. */
-export const SHARD_MAGIC_TAG = new Uint8Array([
-  0x48, 0x46, 0x52, 0x65, 0x70, 0x6f, 0x4d, 0x65, 0x74, 0x61, 0x44, 0x61, 0x74, 0x61, 0x00, 0x55, 0x69, 0x67,
-  0x45, 0x6a, 0x7b, 0x81, 0x57, 0x83, 0xa5, 0xbd, 0xd9, 0x5c, 0xcd, 0xd1, 0x4a, 0xa9,
-]);
-export const SHARD_HEADER_VERSION = 2;
-export const SHARD_FOOTER_VERSION = 1;
-export const SHARD_HEADER_BYTES = 48;
-export const SHARD_FOOTER_BYTES = 200;
-/** Every record of both sections is 48 bytes. */
-export const SHARD_RECORD_BYTES = 48;
-export const MAX_SHARD_BYTES = 64 * 1024 * 1024;
-
-export const FILE_FLAG_WITH_VERIFICATION = 0x80000000;
-export const FILE_FLAG_WITH_METADATA_EXT = 0x40000000;
+/**
+ * Reads a shard (xet-core `spec/shard.md`): the file info and CAS info sections, and the footer's
+ * chunk-hash key. The one reader of the project: the CAS's answers to a global-dedup query are read
+ * with it, and the local Hub reads uploaded shards with it. Pure.
+ */
+import {
+  FILE_FLAG_WITH_METADATA_EXT,
+  FILE_FLAG_WITH_VERIFICATION,
+  MAX_SHARD_BYTES,
+  SHARD_FOOTER_BYTES,
+  SHARD_HEADER_BYTES,
+  SHARD_HEADER_VERSION,
+  SHARD_MAGIC_TAG,
+  SHARD_RECORD_BYTES,
+} from "./shard-format.ts";
+import { HASH_BYTES, hashToHex as rawHashToHex } from "./xet-hash.ts";
 
 /** A contiguous chunk range of one xorb that a file is made of. */
 export interface ShardFileTerm {
@@ -26,7 +25,7 @@ export interface ShardFileTerm {
 }
 
 /** One file of the file info section. */
-export interface ShardFile {
+export interface ReadShardFile {
   hash: string;
   terms: ShardFileTerm[];
   /** Per-term verification hashes (Xet hex), when the file carries them. */
@@ -36,18 +35,26 @@ export interface ShardFile {
 }
 
 /** One xorb of the CAS info section. */
-export interface ShardXorb {
+export interface ReadShardXorb {
   hash: string;
   bytesInCas: number;
   bytesOnDisk: number;
   chunks: { hash: string; unpackedStart: number; unpackedLength: number }[];
 }
 
-/** The sections of a shard a server acts on. */
+/** The sections of a shard. */
 export interface ParsedShard {
-  files: ShardFile[];
-  xorbs: ShardXorb[];
+  files: ReadShardFile[];
+  xorbs: ReadShardXorb[];
+  /**
+   * The footer's `chunk_hash_hmac_key`, or null when the shard has no footer or the key is zero. When
+   * set, the CAS section's chunk hashes are keyed-BLAKE3(key, raw chunk hash), not raw hashes.
+   */
+  chunkHashKey: Uint8Array | null;
 }
+
+/** Offset of `chunk_hash_hmac_key` in the footer. */
+const FOOTER_HMAC_KEY_OFFSET = 72;
 
 /** Raised for a shard whose bytes do not follow the format. */
 export class ShardFormatError extends Error {
@@ -55,8 +62,8 @@ export class ShardFormatError extends Error {
 }
 
 /**
- * Parses an uploaded shard. Accepts `footer_size` 0 (what the spec asks of uploads) and 200 (what the JS
- * client sends); lookup tables and the footer are not needed to read the two sections.
+ * Parses a shard. Accepts `footer_size` 0 (what the spec asks of uploads) and 200 (what the JS
+ * client sends and what the CAS answers dedup queries with); lookup tables and the footer are not needed to read the two sections.
  */
 export function parseShard(bytes: Uint8Array): ParsedShard {
   if (bytes.length > MAX_SHARD_BYTES) throw new ShardFormatError("shard exceeds 64 MiB");
@@ -83,7 +90,7 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
     return true;
   };
 
-  const files: ShardFile[] = [];
+  const files: ReadShardFile[] = [];
   for (;;) {
     need(1);
     if (isBookend(offset)) {
@@ -123,7 +130,7 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
     files.push({ hash, terms, verification, sha256 });
   }
 
-  const xorbs: ShardXorb[] = [];
+  const xorbs: ReadShardXorb[] = [];
   for (;;) {
     need(1);
     if (isBookend(offset)) {
@@ -136,7 +143,7 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
     const bytesOnDisk = view.getUint32(offset + 44, true);
     offset += SHARD_RECORD_BYTES;
     need(count);
-    const chunks: ShardXorb["chunks"] = [];
+    const chunks: ReadShardXorb["chunks"] = [];
     for (let i = 0; i < count; i++) {
       chunks.push({
         hash: hashToHex(bytes, offset),
@@ -147,5 +154,16 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
     }
     xorbs.push({ hash, bytesInCas, bytesOnDisk, chunks });
   }
-  return { files, xorbs };
+  let chunkHashKey: Uint8Array | null = null;
+  if (footerSize !== 0) {
+    const key = bytes.subarray(limit + FOOTER_HMAC_KEY_OFFSET, limit + FOOTER_HMAC_KEY_OFFSET + HASH_BYTES);
+    if (key.some((byte) => byte !== 0)) chunkHashKey = key.slice();
+  }
+  return { files, xorbs, chunkHashKey };
+}
+
+// --- internal ---
+
+function hashToHex(bytes: Uint8Array, offset: number): string {
+  return rawHashToHex(bytes.subarray(offset, offset + HASH_BYTES));
 }
