@@ -12,10 +12,10 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { isAbortError, StoreError } from "../../errors.ts";
+import { isAbortError, StoreError, StoreStalledError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { mapLimit } from "../store-ops.ts";
-import { type RetryPolicy, withRetry } from "../retry.ts";
+import { createStallWatch, type RetryPolicy, withRetry } from "../retry.ts";
 import type {
   CallOptions,
   CreateOptions,
@@ -69,6 +69,10 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Told before each retry (for logs). */
   onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Consecutive request timeouts that declare the store stalled. @default STALL_LIMIT */
+  stallLimit?: number;
+  /** Told once when the store is declared stalled, so the operation can stop all of its work. */
+  onStalled?: (error: StoreStalledError) => void;
 }
 
 /**
@@ -119,6 +123,12 @@ export function createS3Store(options: S3StoreOptions): Store {
   const threshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
   const partSize = options.partSize ?? PART_SIZE;
   const url = `s3://${bucket}${rootPrefix === "" ? "" : `/${rootPrefix}`}`;
+  const stall = createStallWatch({
+    store: url,
+    limit: options.stallLimit,
+    timeoutMs: settings.idleTimeoutMs,
+    onStalled: options.onStalled,
+  });
 
   // One socket pool and one transport, made on the first request.
   let pool: HttpAgent | HttpsAgent | undefined;
@@ -153,6 +163,7 @@ export function createS3Store(options: S3StoreOptions): Store {
         classify: (error) =>
           isAbortError(error) && signal?.aborted ? { retry: false } : classifyS3Error(error),
         onRetry: options.onRetry,
+        stall,
       });
     } catch (error) {
       throw toStoreFailure(error, signal, {
@@ -478,6 +489,7 @@ function toStoreFailure(
   context: Parameters<typeof mapS3Error>[1],
 ): unknown {
   if (signal?.aborted) return isAbortError(error) ? error : signal.reason;
+  if (error instanceof StoreStalledError) return error;
   if (error instanceof StoreError && error.store === "s3") return error;
   return mapS3Error(error, context);
 }

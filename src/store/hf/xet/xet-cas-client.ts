@@ -115,6 +115,7 @@ export function createXetCasClient(options: XetCasClientOptions): XetCasClient {
                   retryAfterMs: error.retryAfterMs,
                 }
               : classifyFailure(error),
+          stall: options.http.stall,
         },
       );
     } catch (error) {
