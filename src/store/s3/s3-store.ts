@@ -15,6 +15,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { isAbortError, StoreError, StoreStalledError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { mapLimit } from "../store-ops.ts";
+import { isAbandonedUpload } from "../abandoned-upload.ts";
 import { createStallWatch, type RetryPolicy, withRetry } from "../retry.ts";
 import type {
   CallOptions,
@@ -73,7 +74,18 @@ export interface S3StoreOptions {
   stallLimit?: number;
   /** Told once when the store is declared stalled, so the operation can stop all of its work. */
   onStalled?: (error: StoreStalledError) => void;
+  /**
+   * Multipart uploads under the prefix initiated this long ago are a killed writer's and are
+   * aborted by the store's first write. @default ABANDONED_UPLOAD_MS
+   */
+  abandonedUploadMs?: number;
 }
+
+/**
+ * How long `close()` lets the sweep of abandoned uploads finish (one listing and an abort per
+ * upload); a run that ends sooner leaves the rest to the next run.
+ */
+const SWEEP_GRACE_MS = 5_000;
 
 /**
  * Single PUT up to 1 GiB. Measured on Ceph RGW 16 (client and server on one 2-core machine,
@@ -211,6 +223,38 @@ export function createS3Store(options: S3StoreOptions): Store {
     }
   };
 
+  /** Uploads this store began: never a killed writer's, whatever their age. */
+  const ownUploads = new Set<string>();
+  const sweepController = new AbortController();
+  let sweep: Promise<void> | undefined;
+  /**
+   * Aborts the multipart uploads under the prefix that killed writers left (their parts are
+   * billed and invisible to listings). Bookkeeping: a failure (no permission to list uploads, a
+   * store that does not support it) costs this run nothing and is tried again by the next.
+   */
+  const sweepAbandonedUploads = async (): Promise<void> => {
+    const signal = sweepController.signal;
+    const now = Date.now();
+    const prefix = rootPrefix === "" ? undefined : `${rootPrefix}/`;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await call("list the unfinished uploads of", undefined, signal, (t) =>
+        t.listMultipartUploads({ prefix, keyMarker, uploadIdMarker }, signal),
+      );
+      for (const upload of page.uploads) {
+        if (ownUploads.has(upload.uploadId) || upload.initiated === undefined) continue;
+        if (!isAbandonedUpload(upload.initiated.getTime(), now, options.abandonedUploadMs)) continue;
+        await call("abort the abandoned upload of", relKey(upload.key) ?? undefined, signal, (t) =>
+          t.abortMultipart(upload.key, upload.uploadId, signal),
+        );
+      }
+      if (!page.isTruncated || page.nextKeyMarker === undefined) return;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  };
+
   const putMultipart = async (
     key: string,
     source: WriteSource,
@@ -220,6 +264,7 @@ export function createS3Store(options: S3StoreOptions): Store {
     const progress = progressReporter(writeOptions.onProgress);
     const Key = fullKey(key);
     const { uploadId } = await call("start an upload of", key, signal, (t) => t.createMultipart(Key, signal));
+    ownUploads.add(uploadId);
     const abortUpload = async (): Promise<void> => {
       // Without the caller's (possibly aborted) signal: the upload's parts must not linger.
       await call("abort the upload of", key, undefined, (t) => t.abortMultipart(Key, uploadId)).catch(
@@ -345,6 +390,7 @@ export function createS3Store(options: S3StoreOptions): Store {
     async write(key: string, source: WriteSource, writeOptions: WriteOptions = {}): Promise<WriteResult> {
       assertStoreKey(key);
       writeOptions.signal?.throwIfAborted();
+      sweep ??= sweepAbandonedUploads().catch(() => undefined);
       if (writeOptions.ifAbsent && source.size > PRECHECK_ABOVE) {
         const existing = await head(key, writeOptions.signal);
         if (existing !== null) return { object: existing, created: false };
@@ -424,6 +470,13 @@ export function createS3Store(options: S3StoreOptions): Store {
     },
 
     async close(): Promise<void> {
+      if (sweep !== undefined) {
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([sweep, new Promise((resolve) => (grace = setTimeout(resolve, SWEEP_GRACE_MS)))]);
+        clearTimeout(grace);
+        sweepController.abort();
+        await sweep;
+      }
       const opened = transportPromise;
       transportPromise = undefined;
       (await opened?.catch(() => undefined))?.close();
