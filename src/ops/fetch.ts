@@ -5,9 +5,10 @@
  * verified (size always; sha256 from the entry manifest, else the store's MD5 when it has one)
  * into a hidden staging dir on the same file system, and the entry appears by one rename.
  */
-import { readdir, stat, statfs, writeFile } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { access, readdir, stat, statfs, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { PartialFailureError } from "../errors.ts";
+import { PartialFailureError, UsageError } from "../errors.ts";
 import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
 import type { EntryState } from "../layout/classify-entry.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
@@ -297,6 +298,8 @@ async function fetchEntries(
           });
         } catch (error) {
           if (signal?.aborted) throw error;
+          if (await onReadOnlyFileSystem(versionDir, error))
+            throw await readOnlyCacheError(versionDir, error);
           if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
           else failEntry(job, error);
           return;
@@ -310,6 +313,8 @@ async function fetchEntries(
               options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
           } catch (error) {
             if (signal?.aborted) throw error;
+            if (await onReadOnlyFileSystem(versionDir, error))
+              throw await readOnlyCacheError(versionDir, error);
             failEntry(job, error);
           }
         }
@@ -541,6 +546,43 @@ async function noSpaceMessage(
     `${noSpace.length} of ${planned} entries did not fit on the file system mounted at ${mount} ` +
     `(${free === null ? "free space unknown" : `${formatBytes(free)} free`}; they need ${formatBytes(needed)})` +
     (others > 0 ? `, and ${others} more could not be fetched.` : ".")
+  );
+}
+
+/**
+ * Whether a local failure came from a read-only file system. Not always EROFS: a recursive mkdir
+ * there fails with ENOENT (Node 24), so a local failure (one with a syscall) asks the nearest
+ * existing directory, whose write access check answers EROFS on such a mount.
+ */
+async function onReadOnlyFileSystem(versionDir: string, error: unknown): Promise<boolean> {
+  if (errorCode(error) === "EROFS") return true;
+  if (typeof (error as { syscall?: unknown } | null)?.syscall !== "string") return false;
+  for (let dir = versionDir; ; dir = dirname(dir)) {
+    const answer = await access(dir, fsConstants.W_OK).then(
+      () => "writable",
+      (e: unknown) => errorCode(e),
+    );
+    if (answer !== "ENOENT" || dirname(dir) === dir) return answer === "EROFS";
+  }
+}
+
+/**
+ * A read-only cache dir fails every entry alike, so the fetch stops at the first refusal with one
+ * error that says so, instead of one failure per entry.
+ */
+async function readOnlyCacheError(versionDir: string, cause: unknown): Promise<UsageError> {
+  const cacheDir = dirname(versionDir);
+  let existing = cacheDir;
+  while ((await stat(existing).catch(() => null)) === null && dirname(existing) !== existing)
+    existing = dirname(existing);
+  const mount = await mountPointOf(existing);
+  return new UsageError(
+    `The cache dir ${cacheDir} is on a read-only file system (mounted at ${mount}); nothing can be installed there.`,
+    {
+      code: "E_CACHE_READ_ONLY",
+      hint: `Remount ${mount} read-write, or fetch into a writable directory with --cache-dir.`,
+      cause,
+    },
   );
 }
 
