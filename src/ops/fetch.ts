@@ -266,8 +266,17 @@ async function fetchEntries(
     // entries as the space left can hold are still installed.
     let started = 0;
     let spaceShort = false;
+    // Entries the full disk stopped while others were writing too: each is tried once more, alone,
+    // smallest first, once every other write has ended and given back what it could.
+    const deferred = new Set<EntryJob>();
+    let retrying = false;
     const onNoSpace = async (job: EntryJob, error: unknown): Promise<void> => {
-      failEntry(job, new NoSpaceError(versionDir, entryBytes(job), error));
+      if (job.failed) return;
+      if (retrying) failEntry(job, new NoSpaceError(versionDir, entryBytes(job), error));
+      else {
+        job.failed = true;
+        deferred.add(job);
+      }
       // Its partial files give their space back at once, to the entries still to come.
       const dir = await job.staging?.catch(() => null);
       job.staging = null;
@@ -277,50 +286,52 @@ async function fetchEntries(
       const rest = files.slice(started).sort((a, b) => entryBytes(a.job) - entryBytes(b.job));
       files.splice(started, rest.length, ...rest);
     };
-    await forEachConcurrent(
-      files,
-      concurrency,
-      async ({ job, file }) => {
-        started += 1;
-        if (job.failed) return;
+    const fetchFile = async ({ job, file }: { job: EntryJob; file: WantedFile }): Promise<void> => {
+      started += 1;
+      if (job.failed) return;
+      try {
+        job.staging ??= createStagingDir(versionDir, job.entry.module);
+        const dir = await job.staging;
+        const listed = job.entry.files.get(file.name);
+        if (!listed) throw new IntegrityError(`${file.name} vanished from the listing`);
+        await downloadFile({
+          store,
+          key: listed.key,
+          path: join(dir, file.name),
+          expected: file,
+          signal,
+          onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
+        });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        if (await onReadOnlyFileSystem(versionDir, error)) throw await readOnlyCacheError(versionDir, error);
+        if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
+        else failEntry(job, error);
+        return;
+      }
+      job.remaining -= 1;
+      if (job.remaining === 0) {
         try {
-          job.staging ??= createStagingDir(versionDir, job.entry.module);
-          const dir = await job.staging;
-          const listed = job.entry.files.get(file.name);
-          if (!listed) throw new IntegrityError(`${file.name} vanished from the listing`);
-          await downloadFile({
-            store,
-            key: listed.key,
-            path: join(dir, file.name),
-            expected: file,
-            signal,
-            onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
-          });
+          const outcome = await installEntry(versionDir, job);
+          outcomes.push(outcome);
+          if ("bytes" in outcome)
+            options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
         } catch (error) {
           if (signal?.aborted) throw error;
           if (await onReadOnlyFileSystem(versionDir, error))
             throw await readOnlyCacheError(versionDir, error);
           if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
           else failEntry(job, error);
-          return;
         }
-        job.remaining -= 1;
-        if (job.remaining === 0) {
-          try {
-            const outcome = await installEntry(versionDir, job);
-            outcomes.push(outcome);
-            if ("bytes" in outcome)
-              options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
-          } catch (error) {
-            if (signal?.aborted) throw error;
-            if (await onReadOnlyFileSystem(versionDir, error))
-              throw await readOnlyCacheError(versionDir, error);
-            failEntry(job, error);
-          }
-        }
-      },
-      signal,
-    );
+      }
+    };
+    await forEachConcurrent(files, concurrency, fetchFile, signal);
+    retrying = true;
+    for (const job of [...deferred].sort((a, b) => entryBytes(a) - entryBytes(b))) {
+      Object.assign(job, { failed: false, staging: null, remaining: job.wanted.length });
+      const again = job.wanted.map((file) => ({ job, file }));
+      await forEachConcurrent(again, concurrency, fetchFile, signal);
+    }
   } finally {
     // Whatever was not installed (failures, an abort) leaves nothing behind.
     for (const job of jobs) {
