@@ -92,8 +92,23 @@ export class StoreError extends NeffCacheError {
  * store stopped answering. What was done before is kept; running again goes on from there.
  */
 export class DeadlineError extends NeffCacheError {
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: { hint?: string; cause?: unknown; code?: string } = {}) {
     super(message, { code: "E_STORE_DEADLINE", exitCode: EXIT_CODES.storeRetryable, ...options });
+  }
+}
+
+/**
+ * A store answered none of many requests in a row before their timeouts (see `createStallWatch`):
+ * the work stops early rather than wait out every retry, and is reported like a deadline (exit 4).
+ */
+export class StoreStalledError extends DeadlineError {
+  readonly store: string;
+  readonly timeouts: number;
+
+  constructor(message: string, options: { store: string; timeouts: number; hint?: string }) {
+    super(message, { code: "E_STORE_STALLED", hint: options.hint });
+    this.store = options.store;
+    this.timeouts = options.timeouts;
   }
 }
 

@@ -154,7 +154,11 @@ export async function openCliStore(
       ? { kind: "dir" as const, path: path.resolve(context.cwd, bucket.location.path) }
       : bucket.location;
   context.log.debug(`store: ${bucket.value} (from ${bucket.source})`);
-  return openStore(location, { env: context.env, signal: context.signal });
+  return openStore(location, {
+    env: context.env,
+    signal: context.signal,
+    ...(context.storeStalled ? { onStalled: context.storeStalled } : {}),
+  });
 }
 
 /** Reads `--config FILE.json` (or another flag's file) as an export configuration; floats stay floats (`1.0`). */

@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import type { StoreStalledError } from "../errors.ts";
 
 /** Environment variables as the process received them; library code never reads `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -20,6 +21,12 @@ export interface CliContext {
    * (`exec` forwards them to its child). Returns the function that removes it.
    */
   trapSignals(handler: (signal: NodeJS.Signals) => void): () => void;
+  /**
+   * Stops the command's store work because a store stopped answering: aborts `signal` with the
+   * error, which is then the command's outcome (exit 4). Absent where store work is not the
+   * whole command (`exec`, whose child must run on).
+   */
+  storeStalled?: (error: StoreStalledError) => void;
   /** Asks a yes/no question on the terminal; absent when stdin is not a terminal. */
   confirm?: (question: string) => Promise<boolean>;
 }

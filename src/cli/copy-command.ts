@@ -59,7 +59,11 @@ export const COPY_COMMAND: CommandSpec = {
       });
     }
     const open = (location: StoreLocation): Promise<Store> =>
-      openStore(location, { env: context.env, signal: context.signal });
+      openStore(location, {
+        env: context.env,
+        signal: context.signal,
+        ...(context.storeStalled ? { onStalled: context.storeStalled } : {}),
+      });
     const opened: Store[] = [];
     try {
       const from = await open(fromLocation);

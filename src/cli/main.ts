@@ -94,7 +94,12 @@ export async function runCli(io: CliIo): Promise<number> {
     if (timeoutMs !== undefined) {
       deadline = setTimeout(() => controller.abort(deadlineError(name, timeoutMs)), timeoutMs);
     }
-    const outcome = await command.run(input, context);
+    const outcome = await command.run(
+      input,
+      command.name === "exec" ? context : { ...context, storeStalled: (error) => controller.abort(error) },
+    );
+    // A stall or deadline that stopped the work is the outcome, even when the command kept its partial result.
+    if (controller.signal.reason instanceof DeadlineError) throw controller.signal.reason;
     if (outcome.journal) await journal(outcome.journal, context);
     if (input.json) write(io.stdout, renderJson(outcome.data, redact));
     else write(outcome.humanStream === "stderr" ? io.stderr : io.stdout, outcome.human());

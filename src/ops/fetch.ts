@@ -5,10 +5,10 @@
  * verified (size always; sha256 from the entry manifest, else the store's MD5 when it has one)
  * into a hidden staging dir on the same file system, and the entry appears by one rename.
  */
-import { readdirSync } from "node:fs";
-import { stat, statfs, writeFile } from "node:fs/promises";
+import { constants as fsConstants, readdirSync } from "node:fs";
+import { access, stat, statfs, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { PartialFailureError } from "../errors.ts";
+import { PartialFailureError, UsageError } from "../errors.ts";
 import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
 import type { EntryState } from "../layout/classify-entry.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
@@ -266,8 +266,17 @@ async function fetchEntries(
     // entries as the space left can hold are still installed.
     let started = 0;
     let spaceShort = false;
+    // Entries the full disk stopped while others were writing too: each is tried once more, alone,
+    // smallest first, once every other write has ended and given back what it could.
+    const deferred = new Set<EntryJob>();
+    let retrying = false;
     const onNoSpace = async (job: EntryJob, error: unknown): Promise<void> => {
-      failEntry(job, new NoSpaceError(versionDir, entryBytes(job), error));
+      if (job.failed) return;
+      if (retrying) failEntry(job, new NoSpaceError(versionDir, entryBytes(job), error));
+      else {
+        job.failed = true;
+        deferred.add(job);
+      }
       // Its partial files give their space back at once, to the entries still to come.
       const dir = await job.staging?.catch(() => null);
       job.staging = null;
@@ -277,46 +286,52 @@ async function fetchEntries(
       const rest = files.slice(started).sort((a, b) => entryBytes(a.job) - entryBytes(b.job));
       files.splice(started, rest.length, ...rest);
     };
-    await forEachConcurrent(
-      files,
-      concurrency,
-      async ({ job, file }) => {
-        started += 1;
-        if (job.failed) return;
+    const fetchFile = async ({ job, file }: { job: EntryJob; file: WantedFile }): Promise<void> => {
+      started += 1;
+      if (job.failed) return;
+      try {
+        job.staging ??= createStagingDir(versionDir, job.entry.module);
+        const dir = await job.staging;
+        const listed = job.entry.files.get(file.name);
+        if (!listed) throw new IntegrityError(`${file.name} vanished from the listing`);
+        await downloadFile({
+          store,
+          key: listed.key,
+          path: join(dir, file.name),
+          expected: file,
+          signal,
+          onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
+        });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        if (await onReadOnlyFileSystem(versionDir, error)) throw await readOnlyCacheError(versionDir, error);
+        if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
+        else failEntry(job, error);
+        return;
+      }
+      job.remaining -= 1;
+      if (job.remaining === 0) {
         try {
-          job.staging ??= createStagingDir(versionDir, job.entry.module);
-          const dir = await job.staging;
-          const listed = job.entry.files.get(file.name);
-          if (!listed) throw new IntegrityError(`${file.name} vanished from the listing`);
-          await downloadFile({
-            store,
-            key: listed.key,
-            path: join(dir, file.name),
-            expected: file,
-            signal,
-            onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
-          });
+          const outcome = await installEntry(versionDir, job);
+          outcomes.push(outcome);
+          if ("bytes" in outcome)
+            options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
         } catch (error) {
           if (signal?.aborted) throw error;
+          if (await onReadOnlyFileSystem(versionDir, error))
+            throw await readOnlyCacheError(versionDir, error);
           if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
           else failEntry(job, error);
-          return;
         }
-        job.remaining -= 1;
-        if (job.remaining === 0) {
-          try {
-            const outcome = await installEntry(versionDir, job);
-            outcomes.push(outcome);
-            if ("bytes" in outcome)
-              options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
-          } catch (error) {
-            if (signal?.aborted) throw error;
-            failEntry(job, error);
-          }
-        }
-      },
-      signal,
-    );
+      }
+    };
+    await forEachConcurrent(files, concurrency, fetchFile, signal);
+    retrying = true;
+    for (const job of [...deferred].sort((a, b) => entryBytes(a) - entryBytes(b))) {
+      Object.assign(job, { failed: false, staging: null, remaining: job.wanted.length });
+      const again = job.wanted.map((file) => ({ job, file }));
+      await forEachConcurrent(again, concurrency, fetchFile, signal);
+    }
   } finally {
     // Whatever was not installed (failures, an abort) leaves nothing behind.
     for (const job of jobs) {
@@ -542,6 +557,43 @@ async function noSpaceMessage(
     `${noSpace.length} of ${planned} entries did not fit on the file system mounted at ${mount} ` +
     `(${free === null ? "free space unknown" : `${formatBytes(free)} free`}; they need ${formatBytes(needed)})` +
     (others > 0 ? `, and ${others} more could not be fetched.` : ".")
+  );
+}
+
+/**
+ * Whether a local failure came from a read-only file system. Not always EROFS: a recursive mkdir
+ * there fails with ENOENT (Node 24), so a local failure (one with a syscall) asks the nearest
+ * existing directory, whose write access check answers EROFS on such a mount.
+ */
+async function onReadOnlyFileSystem(versionDir: string, error: unknown): Promise<boolean> {
+  if (errorCode(error) === "EROFS") return true;
+  if (typeof (error as { syscall?: unknown } | null)?.syscall !== "string") return false;
+  for (let dir = versionDir; ; dir = dirname(dir)) {
+    const answer = await access(dir, fsConstants.W_OK).then(
+      () => "writable",
+      (e: unknown) => errorCode(e),
+    );
+    if (answer !== "ENOENT" || dirname(dir) === dir) return answer === "EROFS";
+  }
+}
+
+/**
+ * A read-only cache dir fails every entry alike, so the fetch stops at the first refusal with one
+ * error that says so, instead of one failure per entry.
+ */
+async function readOnlyCacheError(versionDir: string, cause: unknown): Promise<UsageError> {
+  const cacheDir = dirname(versionDir);
+  let existing = cacheDir;
+  while ((await stat(existing).catch(() => null)) === null && dirname(existing) !== existing)
+    existing = dirname(existing);
+  const mount = await mountPointOf(existing);
+  return new UsageError(
+    `The cache dir ${cacheDir} is on a read-only file system (mounted at ${mount}); nothing can be installed there.`,
+    {
+      code: "E_CACHE_READ_ONLY",
+      hint: `Remount ${mount} read-write, or fetch into a writable directory with --cache-dir.`,
+      cause,
+    },
   );
 }
 

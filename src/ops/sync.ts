@@ -213,6 +213,10 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
 
   if (local.length > 0) {
     const localByModule = new Map<string, LocalEntryToPublish>(local.map((entry) => [entry.module, entry]));
+    const keptManifests = new Map<string, string>();
+    for (const entry of local) {
+      if (entry.keptManifest !== undefined) keptManifests.set(entry.module, entry.keptManifest);
+    }
     const areas: AreaListing[] = [];
     for (const selector of selectors) {
       const remote = await listArea(store, selector, local, signal);
@@ -221,6 +225,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         compilerVersion,
         remote,
         local: localByModule,
+        keptManifests,
         signal,
       });
       areas.push({ area: selector.area, entries });
@@ -410,6 +415,8 @@ interface PreparedEntry extends LocalEntryToPublish {
   bytes: number;
   /** Some file's hash did not come from the entry's own manifest (there was none, or it is stale). */
   rehashed: boolean;
+  /** The text of the entry's own manifest, when it has a valid one. */
+  keptManifest?: string;
 }
 
 /**
@@ -430,6 +437,10 @@ async function prepareEntries(
     rehashed: false,
   }));
   const recorded = await Promise.all(entries.map((entry) => readLocalManifest(entry, signal)));
+  recorded.forEach((kept, index) => {
+    const target = out[index];
+    if (kept !== null && target !== undefined) target.keptManifest = kept.text;
+  });
   const jobs = entries.flatMap((entry, index) =>
     publishableFiles(entry).map((name) => ({
       index,
@@ -507,16 +518,21 @@ async function prepareEntries(
 async function readLocalManifest(
   entry: ScannedEntry,
   signal: AbortSignal | undefined,
-): Promise<{ hashOf: (name: string, info: { size: number; mtimeMs: number }) => string | undefined } | null> {
+): Promise<{
+  text: string;
+  hashOf: (name: string, info: { size: number; mtimeMs: number }) => string | undefined;
+} | null> {
   if (!entry.files.includes(ENTRY_MANIFEST_FILE)) return null;
   const path = join(entry.path, ENTRY_MANIFEST_FILE);
   try {
     const info = await lstat(path);
     if (!info.isFile() || info.size > MAX_MANIFEST_BYTES) return null;
-    const parsed = parseManifest(await readFile(path, { encoding: "utf8", signal }));
+    const text = await readFile(path, { encoding: "utf8", signal });
+    const parsed = parseManifest(text);
     if (!parsed.ok || parsed.manifest.module !== entry.name) return null;
     const files = new Map(parsed.manifest.files.map((file) => [file.name, file]));
     return {
+      text,
       hashOf: (name, file) => {
         const listed = files.get(name);
         return listed !== undefined && listed.size === file.size && file.mtimeMs < info.mtimeMs

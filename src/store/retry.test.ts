@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { StoreStalledError } from "../errors.ts";
 import {
   classifyTransferError,
+  createStallWatch,
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
   retryDelayMs,
@@ -119,5 +121,80 @@ describe("classifyTransferError", () => {
     ["wrong bytes", new Error("has sha256 ab, expected cd"), false],
   ])("%s → retry %s", (_name, error, retry) => {
     expect(classifyTransferError(error).retry).toBe(retry);
+  });
+});
+
+describe("createStallWatch", () => {
+  const timeout = (): Error => Object.assign(new Error("no answer"), { code: "ETIMEDOUT" });
+  const failing = (errors: Error[]) => {
+    let index = 0;
+    return async (): Promise<never> => {
+      throw errors[Math.min(index++, errors.length - 1)];
+    };
+  };
+
+  it("declares the store stalled after `limit` timeouts in a row, tells once, and fails later calls at once", async () => {
+    const told: StoreStalledError[] = [];
+    const stall = createStallWatch({
+      store: "s3://b/p",
+      limit: 3,
+      timeoutMs: 1500,
+      onStalled: (e) => told.push(e),
+    });
+    const fast = { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 10 };
+    const failure = await withRetry(failing([timeout()]), {
+      classify: () => ({ retry: true }),
+      policy: fast,
+      stall,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreStalledError);
+    expect((failure as StoreStalledError).message).toMatch(
+      /^s3:\/\/b\/p answered none of 3 requests in a row within their timeout of 2 s/,
+    );
+    expect((failure as StoreStalledError).code).toBe("E_STORE_STALLED");
+    expect((failure as StoreStalledError).exitCode).toBe(4);
+    let called = 0;
+    const later = await withRetry(async () => ++called, { classify: () => ({ retry: true }), stall }).catch(
+      (error: unknown) => error,
+    );
+    expect(later).toBe(failure);
+    expect(called).toBe(0);
+    expect(told).toEqual([failure]);
+    expect(stall.signal.aborted).toBe(true);
+  });
+
+  it.each([
+    { name: "a success in between starts the count again", between: "success" as const, stalls: false },
+    {
+      name: "an answered failure in between leaves the count alone",
+      between: "status" as const,
+      stalls: true,
+    },
+  ])("$name", async ({ between, stalls }) => {
+    const stall = createStallWatch({ store: "hf://buckets/a/b", limit: 4 });
+    const one = (fn: () => Promise<unknown>) =>
+      withRetry(fn, { classify: () => ({ retry: false }), stall }).catch((error: unknown) => error);
+    await one(failing([timeout()]));
+    await one(failing([timeout()]));
+    await one(between === "success" ? async () => "ok" : failing([new Error("HTTP 503")]));
+    await one(failing([timeout()]));
+    const last = await one(failing([Object.assign(new Error("late"), { name: "TimeoutError" })]));
+    expect(last instanceof StoreStalledError).toBe(stalls);
+  });
+
+  it("ends a retry's wait as soon as another call declares the store stalled", async () => {
+    const stall = createStallWatch({ store: "s3://b", limit: 1 });
+    const waiting = withRetry(failing([new Error("HTTP 503")]), {
+      classify: () => ({ retry: true, retryAfterMs: 60_000 }),
+      policy: { maxAttempts: 3, maxTotalMs: 600_000 },
+      stall,
+    }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    await withRetry(failing([timeout()]), { classify: () => ({ retry: false }), stall }).catch(
+      () => undefined,
+    );
+    expect(await waiting).toBeInstanceOf(StoreStalledError);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -4,7 +4,7 @@
  * calls whose effect is re-checked before the next attempt) may be wrapped.
  */
 import { setTimeout as sleepFor } from "node:timers/promises";
-import { NeffCacheError, StoreError } from "../errors.ts";
+import { NeffCacheError, StoreError, StoreStalledError } from "../errors.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. @default 5 */
@@ -39,27 +39,136 @@ export interface RetryOptions {
   onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
   /** Injectable for tests. @default Math.random */
   random?: () => number;
+  /** The store's stall watch: told of every attempt's outcome, ends the call once the store is stalled. */
+  stall?: StallWatch;
 }
 
 /** Runs `fn` until it succeeds, a failure is not retryable, or the policy is exhausted. */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const started = Date.now();
+  const stall = options.stall;
+  const waitSignal =
+    stall === undefined
+      ? options.signal
+      : options.signal === undefined
+        ? stall.signal
+        : AbortSignal.any([options.signal, stall.signal]);
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
+    stall?.check();
     try {
-      return await fn(attempt);
+      const value = await fn(attempt);
+      stall?.succeeded();
+      return value;
     } catch (error) {
       options.signal?.throwIfAborted();
+      stall?.failed(error);
       const decision = options.classify(error);
       if (!decision.retry || attempt >= policy.maxAttempts) throw error;
       const delayMs = retryDelayMs(attempt, policy, decision.retryAfterMs, options.random ?? Math.random);
       if (Date.now() - started + delayMs > policy.maxTotalMs) throw error;
       options.onRetry?.({ attempt, delayMs, error });
-      await sleepFor(delayMs, undefined, { signal: options.signal });
+      try {
+        await sleepFor(delayMs, undefined, { signal: waitSignal });
+      } catch (aborted) {
+        stall?.check();
+        throw aborted;
+      }
     }
   }
 }
+
+/**
+ * Counts one store's request timeouts in a row: a store that answers none of `limit` consecutive
+ * attempts (any success in between starts the count again; other failures, which are answers,
+ * leave it alone) is declared stalled. From then on every call of that store fails at once with
+ * the StoreStalledError, waits between retries end, and `onStalled` is told once, so the
+ * operation above can stop the rest of its work instead of waiting out each request's retries.
+ */
+export interface StallWatch {
+  /** Aborted, with the StoreStalledError as its reason, once the store is declared stalled. */
+  readonly signal: AbortSignal;
+  /** Throws the StoreStalledError when the store was declared stalled. */
+  check(): void;
+  succeeded(): void;
+  /** Counts the failure when it is a timeout; throws the StoreStalledError once the count reaches the limit. */
+  failed(error: unknown): void;
+}
+
+export interface StallWatchOptions {
+  /** The store's URL (secret-free), for the message. */
+  store: string;
+  /** Consecutive timeouts that declare the store stalled. @default STALL_LIMIT */
+  limit?: number;
+  /** The per-attempt timeout in milliseconds, for the message. */
+  timeoutMs?: number;
+  onStalled?: (error: StoreStalledError) => void;
+}
+
+/**
+ * More than one request's own attempts (DEFAULT_RETRY_POLICY.maxAttempts, 5), so a single unlucky
+ * object never ends a run, and about one round of a fetch's or sync's parallel requests (8–16),
+ * so a store that answers nothing costs about one request timeout, not a whole retry budget per
+ * object.
+ */
+export const STALL_LIMIT = 8;
+
+/** Creates a stall watch for one store; the store (or its opener) owns it, never a module. */
+export function createStallWatch(options: StallWatchOptions): StallWatch {
+  const limit = options.limit ?? STALL_LIMIT;
+  const controller = new AbortController();
+  let timeouts = 0;
+  const stalled = (): StoreStalledError | undefined =>
+    controller.signal.aborted ? (controller.signal.reason as StoreStalledError) : undefined;
+  return {
+    signal: controller.signal,
+    check() {
+      const error = stalled();
+      if (error) throw error;
+    },
+    succeeded() {
+      timeouts = 0;
+    },
+    failed(error) {
+      const already = stalled();
+      if (already) throw already;
+      if (!isTimeout(error)) return;
+      timeouts += 1;
+      if (timeouts < limit) return;
+      const ms = options.timeoutMs;
+      const each = ms === undefined ? "" : ms < 1000 ? ` of ${ms} ms` : ` of ${Math.round(ms / 1000)} s`;
+      const declared = new StoreStalledError(
+        `${options.store} answered none of ${timeouts} requests in a row within their timeout${each}; the work was stopped early. What was finished is kept.`,
+        {
+          store: options.store,
+          timeouts,
+          hint: "Check that the endpoint is reachable and answers (network, proxy, endpoint URL). If the store is only slow, raise NEFF_CACHE_REQUEST_TIMEOUT (per request); then run the command again to go on from there.",
+        },
+      );
+      controller.abort(declared);
+      options.onStalled?.(declared);
+      throw declared;
+    },
+  };
+}
+
+/** Whether a failure is a request that got no answer in time (its own timeout, not a caller's abort). */
+export function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = field(e, "cause"), depth++) {
+    if (field(e, "name") === "TimeoutError") return true;
+    const code = field(e, "code");
+    if (typeof code === "string" && TIMEOUT_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
 
 /** Full-jitter exponential delay, or the server's `Retry-After` when it asks for longer. */
 export function retryDelayMs(

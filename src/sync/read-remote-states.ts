@@ -11,6 +11,7 @@ import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store } from "../store/store.ts";
 import type { LocalEntryToPublish, RemoteEntryState } from "./plan-sync.ts";
 import { filesToVerify } from "./plan-sync.ts";
+import { listedHashMatches } from "./listed-hash.ts";
 import { readStoreText } from "./read-store-text.ts";
 import type { RemoteEntry } from "./remote-entries.ts";
 
@@ -24,6 +25,12 @@ export interface ReadRemoteStatesOptions {
   remote: readonly RemoteEntry[];
   /** The entries the sync would publish, by module. */
   local: ReadonlyMap<string, LocalEntryToPublish>;
+  /**
+   * The manifest text each local entry keeps (the one sync last published, or fetch installed),
+   * by module: where the listing's content hash shows the area holds these very bytes, the
+   * manifest is not read from the store.
+   */
+  keptManifests?: ReadonlyMap<string, string>;
   signal?: AbortSignal;
 }
 
@@ -41,7 +48,8 @@ export async function readRemoteStates(
     wanted,
     READ_CONCURRENCY,
     async (entry) => {
-      const { manifest, problem } = await readManifest(store, entry, options.compilerVersion, signal);
+      const kept = options.keptManifests?.get(entry.module);
+      const { manifest, problem } = await readManifest(store, entry, options.compilerVersion, kept, signal);
       states.set(entry.module, {
         files: entry.files,
         manifest,
@@ -78,13 +86,20 @@ async function readManifest(
   store: Store,
   entry: RemoteEntry,
   compilerVersion: string,
+  kept: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<{ manifest: EntryManifest | null; problem: string | null }> {
   const object = entry.files.get(ENTRY_MANIFEST_FILE);
   if (object === undefined) return { manifest: null, problem: null };
   let text: string | null;
   try {
-    text = await readStoreText(store, object.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
+    // A warm sync of 50 entries read 2 manifests a module (both areas) before deciding nothing was
+    // to do; the listing's hash of the kept copy saves each of those requests where it can decide.
+    const keptBytes = kept === undefined ? undefined : Buffer.from(kept, "utf8");
+    text =
+      keptBytes !== undefined && (await listedHashMatches(object, keptBytes, signal)) === true
+        ? (kept as string)
+        : await readStoreText(store, object.key, { signal, maxBytes: MAX_MANIFEST_BYTES });
   } catch (error) {
     if (signal?.aborted) throw error;
     return {

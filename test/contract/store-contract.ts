@@ -28,7 +28,8 @@ export type ContractItem =
   | "invalid-keys"
   | "write-many"
   | "cancellation"
-  | "exists-create";
+  | "exists-create"
+  | "abandoned-uploads";
 
 export interface StoreContractOptions {
   /** Shown in the suite's name, e.g. "dir" or "s3". */
@@ -45,6 +46,23 @@ export interface StoreContractOptions {
   createUncreated?: () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
   /** Items this backend cannot honour, each with the reason. */
   unsupported?: Partial<Record<ContractItem, string>>;
+  /**
+   * How a backend with server-side partial uploads shows them to the "abandoned-uploads" item,
+   * by its own means, not through the store under test.
+   */
+  partialUploads?: PartialUploadHooks;
+}
+
+export interface PartialUploadHooks {
+  /**
+   * Leaves a partial upload in folder `a/` of the store at `prefix`, as a killed writer does.
+   * `abandoned`: old enough for `openSweeping` stores to remove; otherwise just begun.
+   */
+  leave: (prefix: string, abandoned: boolean) => Promise<void>;
+  /** A store at `prefix` whose age rule counts what `leave(prefix, true)` left as abandoned. */
+  openSweeping: (prefix: string) => Promise<Store>;
+  /** How many partial uploads are left under `prefix`. */
+  count: (prefix: string) => Promise<number>;
 }
 
 /** A prefix unique to one run: `neff-test-<12 hex>`. */
@@ -502,6 +520,29 @@ export function runStoreContract(options: StoreContractOptions): void {
         expect(received).toBeLessThan(size);
       },
       120_000,
+    );
+
+    item(
+      "abandoned-uploads",
+      "a writer removes killed writers' partial uploads and keeps live ones",
+      async () => {
+        const hooks = options.partialUploads;
+        if (hooks === undefined)
+          throw new Error(`${options.name}: give partialUploads, or say why it is unsupported`);
+        const prefix = randomTestPrefix();
+        await hooks.leave(prefix, true);
+        expect(await hooks.count(prefix)).toBe(1);
+        const sweeping = await hooks.openSweeping(prefix);
+        await sweeping.write("a/next.bin", bytesSource(Buffer.from("next")));
+        await sweeping.close();
+        expect(await hooks.count(prefix)).toBe(0);
+        // A young one may be a live writer's: the ordinary age rule keeps it.
+        await hooks.leave(prefix, false);
+        const plain = await extraStore(prefix);
+        await plain.write("a/other.bin", bytesSource(Buffer.from("other")));
+        await plain.close();
+        expect(await hooks.count(prefix)).toBe(1);
+      },
     );
 
     item("exists-create", "exists and create report the state of the bucket or folder", async () => {

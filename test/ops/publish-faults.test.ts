@@ -9,6 +9,7 @@ import { statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { Readable } from "node:stream";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -286,6 +287,39 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
     await expectVerifiable(store);
     await store.close();
   }, 180_000);
+
+  it("a sync with nothing to send reads no manifest where the listing's MD5 decides, and still repairs a damaged one", async () => {
+    const store = await fresh();
+    await syncTo(store);
+    const reads: string[] = [];
+    const counting: Store = {
+      ...store,
+      read: async (key, options) => {
+        reads.push(key);
+        return store.read(key, options);
+      },
+    };
+    const warm = await syncTo(counting);
+    expect(warm.published).toEqual([]);
+    expect(reads).toEqual([]);
+    // Same size, other bytes: the listing's MD5 no longer matches the kept copy, so it is read and rewritten.
+    const key = flatEntryKey({
+      compilerVersion: CV,
+      module: modules[0] as string,
+      file: ENTRY_MANIFEST_FILE,
+    });
+    const original = (await readBytes(store, key)) as Buffer;
+    const damaged = Buffer.from(original);
+    damaged[0] = 0x78;
+    await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
+    const repaired = await syncTo(counting);
+    expect(reads).toContain(key);
+    expect(repaired.failed).toEqual([]);
+    // A new manifest, valid again (its time is this run's, so not the original bytes).
+    expect(await readBytes(store, key)).not.toEqual(damaged);
+    await expectVerifiable(store);
+    await store.close();
+  }, 120_000);
 
   stopAndRepairTests("s3", fresh);
 });

@@ -35,6 +35,7 @@ import { isAbortError, NotFoundError, StoreError, UsageError } from "../../error
 import { assertStoreKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { errorCode } from "../../local/error-code.ts";
 import { dirFsError as fsError } from "./dir-fs-error.ts";
+import { isAbandonedUpload } from "../abandoned-upload.ts";
 import { listingCallsFor, type ListingCalls } from "./listing-calls.ts";
 import type {
   CallOptions,
@@ -62,12 +63,6 @@ export interface DirStoreOptions {
 
 /** Names of in-flight writes; never listed, and no key may use one as a path segment. */
 const TEMP_NAME = /^\.neff-tmp-[0-9a-f]{16}$/;
-
-/**
- * A temp file untouched for this long belongs to a writer that was killed: a live write renews
- * its mtime with every chunk it writes, and no single write stalls for an hour.
- */
-const ABANDONED_TEMP_MS = 60 * 60 * 1000;
 
 /** Hard links are refused by some FUSE and SMB mounts; those errors mean "use a plain copy/rename". */
 const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK", "EACCES"]);
@@ -610,14 +605,16 @@ function isMissing(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-/** Removes the temp files that killed writers left in `dir` (see ABANDONED_TEMP_MS). */
+/** Removes the temp files that killed writers left in `dir` (see `isAbandonedUpload`). */
 async function removeAbandonedTemps(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const cutoff = Date.now() - ABANDONED_TEMP_MS;
+  const now = Date.now();
   for (const name of names) {
     if (!TEMP_NAME.test(name)) continue;
     const file = path.join(dir, name);
     const info = await lstat(file).catch(() => null);
-    if (info !== null && info.isFile() && info.mtimeMs < cutoff) await unlink(file).catch(() => undefined);
+    if (info !== null && info.isFile() && isAbandonedUpload(info.mtimeMs, now)) {
+      await unlink(file).catch(() => undefined);
+    }
   }
 }

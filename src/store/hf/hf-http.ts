@@ -3,8 +3,14 @@
  * attempt, retries with backoff on 429/5xx/timeouts/resets (honouring `Retry-After` and the
  * `RateLimit` header), and the mapping of every failure to a `StoreError` without secrets.
  */
-import { StoreError } from "../../errors.ts";
-import { isRetryableStatus, parseRetryAfter, RETRYABLE_NETWORK_CODES, withRetry } from "../retry.ts";
+import { StoreError, StoreStalledError } from "../../errors.ts";
+import {
+  isRetryableStatus,
+  parseRetryAfter,
+  RETRYABLE_NETWORK_CODES,
+  type StallWatch,
+  withRetry,
+} from "../retry.ts";
 import type { RetryPolicy } from "../retry.ts";
 import { hfNetworkError, hfStatusError, networkCode, redactSecrets } from "./hf-errors.ts";
 import type { HfErrorContext } from "./hf-errors.ts";
@@ -22,6 +28,8 @@ export interface HfHttpOptions {
   timeoutMs: number;
   retry?: Partial<RetryPolicy>;
   onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** The store's stall watch, shared by every request of the store (Hub and CAS alike). */
+  stall?: StallWatch;
 }
 
 export interface HfRequest {
@@ -53,6 +61,7 @@ export interface HfHttp {
   /** The token, for the hub library and redaction. */
   token(): Promise<string | undefined>;
   readonly endpoint: string;
+  readonly stall: StallWatch | undefined;
 }
 
 /** A failed status inside one attempt; carried to the retry classifier, then mapped. */
@@ -104,10 +113,11 @@ export function createHfHttp(options: HfHttpOptions): HfHttp {
         policy: req.retry === false ? { maxAttempts: 1 } : options.retry,
         classify: classifyFailure,
         onRetry: options.onRetry,
+        stall: options.stall,
       });
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason ?? error;
-      if (error instanceof StoreError) throw error;
+      if (error instanceof StoreError || error instanceof StoreStalledError) throw error;
       if (error instanceof StatusFailure) {
         throw hfStatusError(error.status, context, {
           errorCode: error.errorCode,
@@ -121,6 +131,7 @@ export function createHfHttp(options: HfHttpOptions): HfHttp {
 
   return {
     endpoint: options.endpoint,
+    stall: options.stall,
     token,
     request,
     async json(req) {

@@ -7,10 +7,10 @@
  */
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { StoreError, UsageError } from "../../errors.ts";
+import { StoreError, type StoreStalledError, UsageError } from "../../errors.ts";
 import { assertStoreKey, joinKey } from "../../layout/store-key.ts";
 import { formatStoreUrl } from "../../layout/store-url.ts";
-import type { RetryPolicy } from "../retry.ts";
+import { createStallWatch, type RetryPolicy } from "../retry.ts";
 import type {
   CallOptions,
   CreateOptions,
@@ -68,6 +68,10 @@ export interface HfStoreOptions {
   listPageSize?: number;
   /** Told before each retry; for logs and tests. */
   onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Consecutive request timeouts that declare the store stalled. @default STALL_LIMIT */
+  stallLimit?: number;
+  /** Told once when the store is declared stalled, so the operation can stop all of its work. */
+  onStalled?: (error: StoreStalledError) => void;
 }
 
 const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -105,6 +109,12 @@ export function createHfStore(options: HfStoreOptions): Store {
     timeoutMs,
     retry: options.retry,
     onRetry: options.onRetry,
+    stall: createStallWatch({
+      store: formatStoreUrl({ kind: "hf", namespace: options.namespace, name: options.name, prefix: root }),
+      limit: options.stallLimit,
+      timeoutMs,
+      onStalled: options.onStalled,
+    }),
     token: async () => {
       if (options.token !== undefined) return options.token;
       try {

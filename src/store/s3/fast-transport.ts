@@ -16,6 +16,8 @@ import type {
   HeadResult,
   ListPage,
   ListPageInput,
+  ListUploadsInput,
+  ListUploadsPage,
   PutInput,
   S3Transport,
   UploadPartInput,
@@ -26,6 +28,7 @@ import {
   deleteObjectsXml,
   parseCopyEtag,
   parseDeleteErrors,
+  parseListMultipartUploads,
   parseListObjectsV2,
   parseS3ErrorXml,
   parseUploadId,
@@ -205,6 +208,15 @@ export function createFastTransport(settings: S3Settings, agent: HttpAgent | Htt
     async abortMultipart(key: string, uploadId: string, signal?: AbortSignal) {
       const res = await send({ method: "DELETE", key, query: [["uploadId", uploadId]], signal });
       res.resume();
+    },
+
+    async listMultipartUploads(input: ListUploadsInput, signal?: AbortSignal): Promise<ListUploadsPage> {
+      const query: Array<[string, string]> = [["uploads", ""]];
+      if (input.prefix !== undefined) query.push(["prefix", input.prefix]);
+      if (input.keyMarker !== undefined) query.push(["key-marker", input.keyMarker]);
+      if (input.uploadIdMarker !== undefined) query.push(["upload-id-marker", input.uploadIdMarker]);
+      const res = await send({ method: "GET", query, signal });
+      return parseListMultipartUploads(await readText(res));
     },
 
     async headBucket(signal?: AbortSignal) {

@@ -12,10 +12,11 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { isAbortError, StoreError } from "../../errors.ts";
+import { isAbortError, StoreError, StoreStalledError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
 import { mapLimit } from "../store-ops.ts";
-import { type RetryPolicy, withRetry } from "../retry.ts";
+import { isAbandonedUpload } from "../abandoned-upload.ts";
+import { createStallWatch, type RetryPolicy, withRetry } from "../retry.ts";
 import type {
   CallOptions,
   CreateOptions,
@@ -69,7 +70,22 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Told before each retry (for logs). */
   onRetry?: (event: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Consecutive request timeouts that declare the store stalled. @default STALL_LIMIT */
+  stallLimit?: number;
+  /** Told once when the store is declared stalled, so the operation can stop all of its work. */
+  onStalled?: (error: StoreStalledError) => void;
+  /**
+   * Multipart uploads under the prefix initiated this long ago are a killed writer's and are
+   * aborted by the store's first write. @default ABANDONED_UPLOAD_MS
+   */
+  abandonedUploadMs?: number;
 }
+
+/**
+ * How long `close()` lets the sweep of abandoned uploads finish (one listing and an abort per
+ * upload); a run that ends sooner leaves the rest to the next run.
+ */
+const SWEEP_GRACE_MS = 5_000;
 
 /**
  * Single PUT up to 1 GiB. Measured on Ceph RGW 16 (client and server on one 2-core machine,
@@ -119,6 +135,12 @@ export function createS3Store(options: S3StoreOptions): Store {
   const threshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
   const partSize = options.partSize ?? PART_SIZE;
   const url = `s3://${bucket}${rootPrefix === "" ? "" : `/${rootPrefix}`}`;
+  const stall = createStallWatch({
+    store: url,
+    limit: options.stallLimit,
+    timeoutMs: settings.idleTimeoutMs,
+    onStalled: options.onStalled,
+  });
 
   // One socket pool and one transport, made on the first request.
   let pool: HttpAgent | HttpsAgent | undefined;
@@ -153,6 +175,7 @@ export function createS3Store(options: S3StoreOptions): Store {
         classify: (error) =>
           isAbortError(error) && signal?.aborted ? { retry: false } : classifyS3Error(error),
         onRetry: options.onRetry,
+        stall,
       });
     } catch (error) {
       throw toStoreFailure(error, signal, {
@@ -200,6 +223,38 @@ export function createS3Store(options: S3StoreOptions): Store {
     }
   };
 
+  /** Uploads this store began: never a killed writer's, whatever their age. */
+  const ownUploads = new Set<string>();
+  const sweepController = new AbortController();
+  let sweep: Promise<void> | undefined;
+  /**
+   * Aborts the multipart uploads under the prefix that killed writers left (their parts are
+   * billed and invisible to listings). Bookkeeping: a failure (no permission to list uploads, a
+   * store that does not support it) costs this run nothing and is tried again by the next.
+   */
+  const sweepAbandonedUploads = async (): Promise<void> => {
+    const signal = sweepController.signal;
+    const now = Date.now();
+    const prefix = rootPrefix === "" ? undefined : `${rootPrefix}/`;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await call("list the unfinished uploads of", undefined, signal, (t) =>
+        t.listMultipartUploads({ prefix, keyMarker, uploadIdMarker }, signal),
+      );
+      for (const upload of page.uploads) {
+        if (ownUploads.has(upload.uploadId) || upload.initiated === undefined) continue;
+        if (!isAbandonedUpload(upload.initiated.getTime(), now, options.abandonedUploadMs)) continue;
+        await call("abort the abandoned upload of", relKey(upload.key) ?? undefined, signal, (t) =>
+          t.abortMultipart(upload.key, upload.uploadId, signal),
+        );
+      }
+      if (!page.isTruncated || page.nextKeyMarker === undefined) return;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  };
+
   const putMultipart = async (
     key: string,
     source: WriteSource,
@@ -209,6 +264,7 @@ export function createS3Store(options: S3StoreOptions): Store {
     const progress = progressReporter(writeOptions.onProgress);
     const Key = fullKey(key);
     const { uploadId } = await call("start an upload of", key, signal, (t) => t.createMultipart(Key, signal));
+    ownUploads.add(uploadId);
     const abortUpload = async (): Promise<void> => {
       // Without the caller's (possibly aborted) signal: the upload's parts must not linger.
       await call("abort the upload of", key, undefined, (t) => t.abortMultipart(Key, uploadId)).catch(
@@ -334,6 +390,7 @@ export function createS3Store(options: S3StoreOptions): Store {
     async write(key: string, source: WriteSource, writeOptions: WriteOptions = {}): Promise<WriteResult> {
       assertStoreKey(key);
       writeOptions.signal?.throwIfAborted();
+      sweep ??= sweepAbandonedUploads().catch(() => undefined);
       if (writeOptions.ifAbsent && source.size > PRECHECK_ABOVE) {
         const existing = await head(key, writeOptions.signal);
         if (existing !== null) return { object: existing, created: false };
@@ -413,6 +470,13 @@ export function createS3Store(options: S3StoreOptions): Store {
     },
 
     async close(): Promise<void> {
+      if (sweep !== undefined) {
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([sweep, new Promise((resolve) => (grace = setTimeout(resolve, SWEEP_GRACE_MS)))]);
+        clearTimeout(grace);
+        sweepController.abort();
+        await sweep;
+      }
       const opened = transportPromise;
       transportPromise = undefined;
       (await opened?.catch(() => undefined))?.close();
@@ -478,6 +542,7 @@ function toStoreFailure(
   context: Parameters<typeof mapS3Error>[1],
 ): unknown {
   if (signal?.aborted) return isAbortError(error) ? error : signal.reason;
+  if (error instanceof StoreStalledError) return error;
   if (error instanceof StoreError && error.store === "s3") return error;
   return mapS3Error(error, context);
 }

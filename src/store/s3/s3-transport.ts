@@ -62,6 +62,27 @@ export interface CompletedPart {
   etag: string;
 }
 
+export interface ListUploadsInput {
+  prefix: string | undefined;
+  keyMarker: string | undefined;
+  uploadIdMarker: string | undefined;
+}
+
+/** A multipart upload begun and neither completed nor aborted. */
+export interface PendingUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date | undefined;
+}
+
+export interface ListUploadsPage {
+  uploads: PendingUpload[];
+  /** Set when the listing goes on: where the next page starts. */
+  nextKeyMarker: string | undefined;
+  nextUploadIdMarker: string | undefined;
+  isTruncated: boolean;
+}
+
 export interface DeleteFailure {
   key: string;
   code: string;
@@ -94,6 +115,8 @@ export interface S3Transport {
     signal?: AbortSignal,
   ): Promise<void>;
   abortMultipart(key: string, uploadId: string, signal?: AbortSignal): Promise<void>;
+  /** One page of ListMultipartUploads: uploads begun under the prefix and still open. */
+  listMultipartUploads(input: ListUploadsInput, signal?: AbortSignal): Promise<ListUploadsPage>;
   /** Whether the bucket exists and these credentials reach it. */
   headBucket(signal?: AbortSignal): Promise<boolean>;
   /** Creates the bucket; `locationConstraint` for AWS regions other than us-east-1. */

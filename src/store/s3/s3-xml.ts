@@ -3,7 +3,7 @@
  * shape, so a few anchored patterns read them without an XML library on the start-up path.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
  */
-import type { CompletedPart, DeleteFailure, ListPage } from "./s3-transport.ts";
+import type { CompletedPart, DeleteFailure, ListPage, ListUploadsPage } from "./s3-transport.ts";
 
 export function parseListObjectsV2(xml: string): ListPage {
   const objects = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map(([, body = ""]) => {
@@ -23,6 +23,24 @@ export function parseListObjectsV2(xml: string): ListPage {
     prefixes,
     isTruncated: tag(xml, "IsTruncated") === "true",
     nextToken: tag(xml, "NextContinuationToken"),
+  };
+}
+
+/** A ListMultipartUploadsResult. https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html */
+export function parseListMultipartUploads(xml: string): ListUploadsPage {
+  const uploads = [...xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)].map(([, body = ""]) => {
+    const initiated = tag(body, "Initiated");
+    return {
+      key: tag(body, "Key") ?? "",
+      uploadId: tag(body, "UploadId") ?? "",
+      initiated: initiated === undefined ? undefined : new Date(initiated),
+    };
+  });
+  return {
+    uploads,
+    isTruncated: tag(xml, "IsTruncated") === "true",
+    nextKeyMarker: tag(xml, "NextKeyMarker") || undefined,
+    nextUploadIdMarker: tag(xml, "NextUploadIdMarker") || undefined,
   };
 }
 

@@ -14,7 +14,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type * as HttpHandlerModule from "@smithy/node-http-handler";
 import { S3ResponseError } from "./s3-error.ts";
 import type { S3Settings } from "./s3-settings.ts";
-import type { Body, ListPage, S3Transport } from "./s3-transport.ts";
+import type { Body, ListPage, ListUploadsPage, S3Transport } from "./s3-transport.ts";
 
 interface Runtime {
   sdk: typeof S3Sdk;
@@ -212,6 +212,29 @@ export function createSdkTransport(
         (sdk) => new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
         signal,
       );
+    },
+
+    async listMultipartUploads(input, signal): Promise<ListUploadsPage> {
+      const out = await send<S3Sdk.ListMultipartUploadsCommandOutput>(
+        (sdk) =>
+          new sdk.ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: input.prefix,
+            KeyMarker: input.keyMarker,
+            UploadIdMarker: input.uploadIdMarker,
+          }),
+        signal,
+      );
+      return {
+        uploads: (out.Uploads ?? []).map((u) => ({
+          key: u.Key ?? "",
+          uploadId: u.UploadId ?? "",
+          initiated: u.Initiated,
+        })),
+        isTruncated: out.IsTruncated === true,
+        nextKeyMarker: out.NextKeyMarker || undefined,
+        nextUploadIdMarker: out.NextUploadIdMarker || undefined,
+      };
     },
 
     async headBucket(signal) {

@@ -123,6 +123,7 @@ export function createXetCasClient(options: XetCasClientOptions): XetCasClient {
                   retryAfterMs: error.retryAfterMs,
                 }
               : classifyFailure(error),
+          stall: options.http.stall,
         },
       );
     } catch (error) {
