@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseLayoutKey } from "./parse-layout-key.ts";
+import { createLayoutKeyParser, parseLayoutKey } from "./parse-layout-key.ts";
 import type { LayoutKey, LayoutKeyRejectReason } from "./parse-layout-key.ts";
 
 const CV = "2.21.33363.0+82129205";
@@ -154,6 +154,11 @@ describe("parseLayoutKey", () => {
       reason: "unknown-shape",
     },
     { what: "a bad model id", key: `neuronxcc-${CV}/-bad/t/${M}/model.neff`, reason: "bad-model-id" },
+    {
+      what: "a model name holding '..'",
+      key: `neuronxcc-${CV}/org/a..b/t/${M}/model.neff`,
+      reason: "bad-model-id",
+    },
     { what: "a bad task", key: `neuronxcc-${CV}/org/m/-t/${M}/model.neff`, reason: "bad-task" },
     {
       what: "a record with a bad name",
@@ -187,6 +192,24 @@ describe("parseLayoutKey", () => {
     if (!result.ok) {
       expect(result.reason).toBe(reason);
       expect(result.detail.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("answers as parseLayoutKey when one listing's parser remembers its verdicts", () => {
+    // One parser over the whole table, twice: the second pass answers from what the first
+    // remembered, and an invalid part is refused every time it comes back.
+    const keys = [...accepted.map(({ key }) => key), ...rejected.map(({ key }) => key)];
+    const parse = createLayoutKeyParser();
+    for (const key of [...keys, ...keys]) expect(parse(key)).toEqual(parseLayoutKey(key));
+  });
+
+  it("refuses a bad model id in a listing that also holds good keys of the same entry", () => {
+    const parse = createLayoutKeyParser();
+    const good = `neuronxcc-${CV}/org/m/t/${M}/model.neff`;
+    const bad = `neuronxcc-${CV}/org/m./t/${M}/model.neff`;
+    for (let i = 0; i < 3; i += 1) {
+      expect(parse(good).ok).toBe(true);
+      expect(parse(bad)).toMatchObject({ ok: false, reason: "bad-model-id" });
     }
   });
 });

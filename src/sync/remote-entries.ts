@@ -5,7 +5,7 @@
 import type { EntryState } from "../layout/classify-entry.ts";
 import { classifyEntry } from "../layout/classify-entry.ts";
 import type { LayoutKeyRejectReason } from "../layout/parse-layout-key.ts";
-import { parseLayoutKey } from "../layout/parse-layout-key.ts";
+import { createLayoutKeyParser } from "../layout/parse-layout-key.ts";
 import type { ListItem, StoreObject } from "../store/store.ts";
 
 /** One entry as the store holds it. */
@@ -42,6 +42,7 @@ export interface GroupedEntries {
 export function groupRemoteEntries(items: Iterable<ListItem>, selector: AreaSelector): GroupedEntries {
   const byModule = new Map<string, Map<string, StoreObject>>();
   const refused: RefusedKey[] = [];
+  const parseLayoutKey = createLayoutKeyParser();
   for (const item of items) {
     if (item.type !== "file") continue;
     const parsed = parseLayoutKey(item.key);
