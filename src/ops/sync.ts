@@ -319,10 +319,19 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
       });
       options.onProgress?.({ type: "entry-done", module: entry.module, bytes });
     }
-    // The published manifest stays in each local entry whose hashes it does not hold yet.
+    // The published manifest stays in each local entry whose hashes it does not hold yet, and in
+    // each whose kept copy is not what this run published (an earlier sync to another store, with
+    // another time): the next sync then finds the listing vouching for the kept copy and reads
+    // no manifest.
+    const rewrittenNow = new Set(plan.entries.map((entry) => entry.module));
     await Promise.all(
       local
-        .filter((entry) => entry.rehashed && !failures.has(entry.module))
+        .filter(
+          (entry) =>
+            !failures.has(entry.module) &&
+            (entry.rehashed ||
+              (rewrittenNow.has(entry.module) && entry.keptManifest !== manifestText(entry.module))),
+        )
         .map((entry) => keepLocalManifest(entry.path, manifestText(entry.module))),
     );
   }
