@@ -77,5 +77,5 @@ export {
 export { exportRecordHash, exportRecordBody, parseExportRecord } from "./layout/export-record.ts";
 export { pyJsonDumps, parsePyJson, pyFloat, PyFloat } from "./layout/py-json.ts";
 export type { PyJsonObject, PyJsonValue } from "./layout/py-json.ts";
-export type { TransferEvent, TransferListener } from "./sync/transfer-progress.ts";
+export type { TransferEvent, TransferListener } from "./transfer/transfer-progress.ts";
 export { startBucketServer } from "./interop/bucket-server.ts";

@@ -4,7 +4,7 @@ import { DONE_FILE, FLAGS_FILE, HLO_FILE, NEFF_FILE } from "../layout/entry-file
 import type { CompiledEntry } from "../layout/explain-miss.ts";
 import type { EntryTimes } from "../layout/key-factors.ts";
 import { parseCompileFlags } from "../layout/key-factors.ts";
-import { sha256File } from "../sync/hash-file.ts";
+import { sha256File } from "../transfer/hash-file.ts";
 import { errorCode } from "./error-code.ts";
 
 /** Flags files are a few hundred bytes; anything larger is not one. */

@@ -24,8 +24,8 @@ import { planCopy } from "../layout/plan-copy.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store, StoreObject, WriteSource } from "../store/store.ts";
 import { copyObject } from "../store/store-ops.ts";
-import { readStoreText } from "../sync/read-store-text.ts";
-import type { TransferListener } from "../sync/transfer-progress.ts";
+import { readStoreText } from "../transfer/read-store-text.ts";
+import type { TransferListener } from "../transfer/transfer-progress.ts";
 
 /** Objects written at once. */
 export const DEFAULT_COPY_CONCURRENCY = 8;

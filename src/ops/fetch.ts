@@ -29,14 +29,14 @@ import {
 } from "../local/install-entry.ts";
 import { markEntryUsed } from "../local/mark-entry-used.ts";
 import type { Store } from "../store/store.ts";
-import { downloadFile, IntegrityError } from "../sync/download-file.ts";
-import type { FetchSkip, PlannedDownload } from "../sync/plan-fetch.ts";
-import { planFetch } from "../sync/plan-fetch.ts";
-import type { AreaSelector, RefusedKey, RemoteEntry } from "../sync/remote-entries.ts";
-import { groupRemoteEntries } from "../sync/remote-entries.ts";
-import { allowManyListeners } from "../sync/allow-many-listeners.ts";
-import type { TransferListener } from "../sync/transfer-progress.ts";
-import { readStoreText } from "../sync/read-store-text.ts";
+import { downloadFile, IntegrityError } from "../transfer/download-file.ts";
+import type { FetchSkip, PlannedDownload } from "../transfer/plan-fetch.ts";
+import { planFetch } from "../transfer/plan-fetch.ts";
+import type { AreaSelector, RefusedKey, RemoteEntry } from "../transfer/remote-entries.ts";
+import { groupRemoteEntries } from "../transfer/remote-entries.ts";
+import { allowManyListeners } from "../transfer/allow-many-listeners.ts";
+import type { TransferListener } from "../transfer/transfer-progress.ts";
+import { readStoreText } from "../transfer/read-store-text.ts";
 import { judgeStoredFile } from "../trust/read-signatures.ts";
 import type { TrustPolicy } from "../trust/signature-file.ts";
 

@@ -14,8 +14,8 @@ import { parseCompileFlags } from "../layout/key-factors.ts";
 import { parseLayoutKey } from "../layout/parse-layout-key.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store } from "../store/store.ts";
-import { readStoreText } from "../sync/read-store-text.ts";
-import { storeCompilerVersions } from "../sync/store-compiler-versions.ts";
+import { readStoreText } from "../transfer/read-store-text.ts";
+import { storeCompilerVersions } from "../transfer/store-compiler-versions.ts";
 import { readExportRecords } from "./lookup.ts";
 
 /** Manifests and flag files read per scan at most: enough for a large decoder (hundreds of graphs). */

@@ -40,21 +40,21 @@ import { scanCache } from "../local/scan-cache.ts";
 import { DEFAULT_RETRY_POLICY, isRetryableFailure, retryDelayMs } from "../store/retry.ts";
 import type { ListItem, Store, WriteSource } from "../store/store.ts";
 import { copyObject, settleWrite, textSource, writeObjects } from "../store/store-ops.ts";
-import { readStoreText } from "../sync/read-store-text.ts";
-import { sha256File } from "../sync/hash-file.ts";
+import { readStoreText } from "../transfer/read-store-text.ts";
+import { sha256File } from "../transfer/hash-file.ts";
 import type {
   AreaListing,
   LocalEntryToPublish,
   PlannedTransfer,
   SyncArea,
   SyncPhase,
-} from "../sync/plan-sync.ts";
-import { planSync } from "../sync/plan-sync.ts";
-import { readRemoteStates } from "../sync/read-remote-states.ts";
-import type { AreaSelector, RemoteEntry } from "../sync/remote-entries.ts";
-import { groupRemoteEntries } from "../sync/remote-entries.ts";
-import { allowManyListeners } from "../sync/allow-many-listeners.ts";
-import type { TransferListener } from "../sync/transfer-progress.ts";
+} from "../transfer/plan-sync.ts";
+import { planSync } from "../transfer/plan-sync.ts";
+import { readRemoteStates } from "../transfer/read-remote-states.ts";
+import type { AreaSelector, RemoteEntry } from "../transfer/remote-entries.ts";
+import { groupRemoteEntries } from "../transfer/remote-entries.ts";
+import { allowManyListeners } from "../transfer/allow-many-listeners.ts";
+import type { TransferListener } from "../transfer/transfer-progress.ts";
 import { NEFF_CACHE_VERSION } from "../version.ts";
 import { signatureName } from "../layout/signature-name.ts";
 import type { ProducerSigningKey } from "../trust/producer-key.ts";
@@ -63,7 +63,7 @@ import type { ManifestToSign } from "../trust/sign-published.ts";
 import { signPublished } from "../trust/sign-published.ts";
 import { buildSignature, signatureKey } from "../trust/signature-file.ts";
 
-export type { SyncArea } from "../sync/plan-sync.ts";
+export type { SyncArea } from "../transfer/plan-sync.ts";
 
 /** Files uploaded at once. */
 export const DEFAULT_SYNC_CONCURRENCY = 16;

@@ -16,7 +16,7 @@ import { readEntryTimes } from "../local/read-compiled-entry.ts";
 import type { CompileWatch } from "../local/watch-compile-starts.ts";
 import { releaseStoppedLocks, watchCompileStarts } from "../local/watch-compile-starts.ts";
 import type { Store } from "../store/store.ts";
-import type { TransferListener } from "../sync/transfer-progress.ts";
+import type { TransferListener } from "../transfer/transfer-progress.ts";
 import type { FetchResult } from "./fetch.ts";
 import { fetch } from "./fetch.ts";
 import type { ProducerSigningKey } from "../trust/producer-key.ts";

@@ -5,7 +5,7 @@
  */
 import type { Store } from "../store/store.ts";
 import { signatureName } from "../layout/signature-name.ts";
-import { readStoreText } from "../sync/read-store-text.ts";
+import { readStoreText } from "../transfer/read-store-text.ts";
 import type { FoundSignature, TrustPolicy, TrustVerdict } from "./signature-file.ts";
 import { MAX_SIGNATURE_BYTES, judgeSignatures, signatureNeedsReading } from "./signature-file.ts";
 

@@ -10,7 +10,7 @@ import { MAX_MANIFEST_BYTES, parseManifest } from "../layout/entry-manifest.ts";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import { textSource } from "../store/store-ops.ts";
 import type { Store } from "../store/store.ts";
-import { readStoreText } from "../sync/read-store-text.ts";
+import { readStoreText } from "../transfer/read-store-text.ts";
 import type { ProducerSigningKey } from "./producer-key.ts";
 import { buildSignature, signatureKey } from "./signature-file.ts";
 

@@ -25,7 +25,7 @@ import { fetchFromTiers, syncToTiers } from "../../src/ops/tiers.ts";
 import { createDirStore } from "../../src/store/dir/dir-store.ts";
 import { sign } from "../../src/ops/sign.ts";
 import { sync } from "../../src/ops/sync.ts";
-import { readStoreText } from "../../src/sync/read-store-text.ts";
+import { readStoreText } from "../../src/transfer/read-store-text.ts";
 import type { ProducerSigningKey } from "../../src/trust/producer-key.ts";
 import { generateProducerKeyPair, parseSigningKey } from "../../src/trust/producer-key.ts";
 import type { Store } from "../../src/store/store.ts";

@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import type { TransferEvent, TransferListener } from "../../sync/transfer-progress.ts";
+import type { TransferEvent, TransferListener } from "../../transfer/transfer-progress.ts";
 import { formatRate } from "./format.ts";
 import { formatBytes } from "../../layout/format-bytes.ts";
 
