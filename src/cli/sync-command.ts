@@ -17,7 +17,7 @@ import {
   openCliTiers,
   optimumNeuronVersion,
 } from "./cache-target.ts";
-import { integerOption, stringOption } from "./parse-command-line.ts";
+import { flagOption, integerOption, stringOption } from "./parse-command-line.ts";
 
 import { SIGNING_KEY_OPTION, cliSigningKey } from "./trust-options.ts";
 
@@ -38,6 +38,10 @@ export const SYNC_COMMAND: CommandSpec = {
     "compiler-version": COMPILER_VERSION_OPTION,
     concurrency: { type: "string", value: "N", help: "files transferred at once (default 16)" },
     "signing-key": SIGNING_KEY_OPTION,
+    verify: {
+      type: "boolean",
+      help: "read back every published file and send again those whose bytes differ from the local ones (downloads what is published)",
+    },
     module: {
       type: "string",
       multiple: true,
@@ -79,6 +83,7 @@ export const SYNC_COMMAND: CommandSpec = {
         optimumNeuronVersion: onVersion,
         concurrency: integerOption(input, "concurrency"),
         signingKey,
+        verify: flagOption(input, "verify"),
         signal: context.signal,
         onProgress: progress.listener,
       };

@@ -104,6 +104,13 @@ export interface SyncOptions {
   signingKey?: ProducerSigningKey | null;
   /** What the manifests record beyond the files (the flags are read from each entry). */
   keyFactors?: PublishKeyFactors;
+  /**
+   * Read back every file of every entry already in the store and compare it with the local
+   * bytes, instead of trusting a valid manifest and the listed size: finds bytes changed in the
+   * store since they were published (same size, other content) and sends only those again.
+   * Costs a download of the whole published set.
+   */
+  verify?: boolean;
 }
 
 /** Key factors known to the publisher rather than to the entry itself. */
@@ -226,6 +233,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         remote,
         local: localByModule,
         keptManifests,
+        verifyBytes: options.verify === true,
         signal,
       });
       areas.push({ area: selector.area, entries });

@@ -111,6 +111,17 @@ describe("planSync", () => {
     },
     { name: "complete and matching in both areas", flat: complete(), model: complete(), expected: "present" },
     {
+      name: "bytes read back outrank a valid manifest: a file changed in the store since is sent again alone",
+      flat: complete(),
+      model: remote(sizes, FILES, { "model.neff": sha("9"), "compile_flags.json": sha("1") }),
+      expected: {
+        files: ["model.neff:>model@flat"],
+        done: [],
+        manifest: ["neff-cache.manifest.json:model"],
+      },
+      reasons: ["model area: model.neff differs from the local bytes"],
+    },
+    {
       name: "complete in the flat area only: the model area gets its large file by copy from the flat one",
       flat: complete(),
       model: undefined,
@@ -262,5 +273,13 @@ describe("filesToVerify", () => {
     ]);
     expect(filesToVerify(LOCAL, complete())).toEqual([]);
     expect(filesToVerify(LOCAL, remote(sizes, FILES.slice(1)))).toEqual(["compile_flags.json"]);
+  });
+  it("asks for every right-sized file when told to verify bytes, whatever the manifest says", () => {
+    expect(filesToVerify(LOCAL, complete(), true)).toEqual(FILES.map((file) => file.name));
+    expect(filesToVerify(LOCAL, remote({ ...sizes, "model.neff": 3 }, FILES), true)).toEqual([
+      "compile_flags.json",
+      "model.done",
+      "model.hlo_module.pb",
+    ]);
   });
 });

@@ -4,8 +4,8 @@
  * and the bytes to send out.
  *
  * A file in an area is right when it is there with the local size and its sha256 is known to
- * equal the local one: from the area's manifest, or from bytes the caller read back (entries
- * without a manifest, see `filesToVerify`). Everything else is sent again; what is right stays.
+ * equal the local one: from bytes the caller read back (see `filesToVerify`), else from the
+ * area's manifest. Everything else is sent again; what is right stays.
  */
 import { DONE_FILE, ENTRY_MANIFEST_FILE } from "../layout/entry-files.ts";
 import type { EntryManifest, ManifestFile } from "../layout/entry-manifest.ts";
@@ -99,17 +99,20 @@ export const COPY_MIN_BYTES = 4 * 1024 * 1024;
 /**
  * The files of `local` whose bytes in an area must be read back before planning: there with the
  * right size, but with no manifest entry to vouch for them (a kill before the manifest phase, or
- * an entry another tool published). Sizes that differ need no read: they are wrong already.
+ * an entry another tool published); with `everyFile`, every right-sized file, since a manifest
+ * only vouches for what was written, not for bytes changed in the store since. Sizes that differ
+ * need no read: they are wrong already.
  */
 export function filesToVerify(
   local: LocalEntryToPublish,
   remote: Pick<RemoteEntryState, "files" | "manifest">,
+  everyFile = false,
 ): string[] {
   return local.files
     .filter((file) => {
       const listed = remote.files.get(file.name);
       if (listed === undefined || listed.size !== file.size) return false;
-      return remote.manifest?.files.find((entry) => entry.name === file.name) === undefined;
+      return everyFile || remote.manifest?.files.find((entry) => entry.name === file.name) === undefined;
     })
     .map((file) => file.name);
 }
@@ -210,9 +213,10 @@ function judgeArea(
       problems.push(`${file.name} has ${listed.size} bytes, not ${file.size}`);
       continue;
     }
+    // Bytes read back outrank the manifest: they are what the store holds now.
     const known =
-      remote.manifest?.files.find((entry) => entry.name === file.name)?.sha256 ??
-      remote.readSha256.get(file.name);
+      remote.readSha256.get(file.name) ??
+      remote.manifest?.files.find((entry) => entry.name === file.name)?.sha256;
     if (known !== file.sha256) {
       problems.push(
         known === undefined

@@ -31,6 +31,8 @@ export interface ReadRemoteStatesOptions {
    * manifest is not read from the store.
    */
   keptManifests?: ReadonlyMap<string, string>;
+  /** Read back every right-sized file, not only those no manifest vouches for. */
+  verifyBytes?: boolean;
   signal?: AbortSignal;
 }
 
@@ -62,7 +64,7 @@ export async function readRemoteStates(
   const reads = wanted.flatMap((entry) => {
     const state = states.get(entry.module) as RemoteEntryState;
     const local = options.local.get(entry.module) as LocalEntryToPublish;
-    return filesToVerify(local, state).map((name) => ({
+    return filesToVerify(local, state, options.verifyBytes === true).map((name) => ({
       state,
       name,
       key: entry.files.get(name)?.key ?? "",

@@ -154,6 +154,49 @@ function stopAndRepairTests(name: string, fresh: () => Promise<Store>): void {
   }
 }
 
+/**
+ * Bytes changed in the store after they were published, keeping their size (bit rot, a writer
+ * that is not neff-cache): a default sync trusts the valid manifest and the listed size, as
+ * rsync trusts size and time; `verify` reads every file back and sends only the changed one.
+ */
+function corruptionTests(name: string, fresh: () => Promise<Store>): void {
+  it(`${name}: a sync with verify finds a file changed in the store under a valid manifest and sends only it`, async () => {
+    const store = await fresh();
+    try {
+      await syncTo(store);
+      const victim = modules[2] as string;
+      const key = modelEntryKey({
+        compilerVersion: CV,
+        modelId: MODEL,
+        task: TASK,
+        module: victim,
+        file: "model.neff",
+      });
+      const original = (await readBytes(store, key)) as Buffer;
+      const damaged = Buffer.from(original);
+      const middle = damaged.length >> 1;
+      damaged[middle] = (damaged[middle] as number) ^ 0xff;
+      await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
+      const trusting = await syncTo(store);
+      expect(trusting.published).toEqual([]);
+      const verified = await syncTo(store, { verify: true });
+      expect(verified.failed).toEqual([]);
+      expect(verified.published.map((entry) => [entry.module, entry.reasons])).toEqual([
+        [victim, ["model area: model.neff differs from the local bytes"]],
+      ]);
+      // The NEFF and one manifest; every other file stays as it was.
+      expect(verified.bytes - original.length).toBeGreaterThanOrEqual(0);
+      expect(verified.bytes - original.length).toBeLessThan(4096);
+      expect(sha256((await readBytes(store, key)) as Buffer)).toBe(sha256(original));
+      await expectVerifiable(store);
+      const again = await syncTo(store, { verify: true });
+      expect(again.published).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+}
+
 describe("publishing under faults: hf (local Hub)", () => {
   const TOKEN = "hf_publish_faults_write_0001";
   let server: HubServer;
@@ -238,6 +281,7 @@ describe("publishing under faults: hf (local Hub)", () => {
   }, 120_000);
 
   stopAndRepairTests("hf", fresh);
+  corruptionTests("hf", fresh);
 });
 
 describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
@@ -322,6 +366,7 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
   }, 120_000);
 
   stopAndRepairTests("s3", fresh);
+  corruptionTests("s3", fresh);
 });
 
 describe("publishing under faults: dir", () => {
@@ -369,6 +414,7 @@ describe("publishing under faults: dir", () => {
   });
 
   stopAndRepairTests("dir", fresh);
+  corruptionTests("dir", fresh);
 
   it("repairs after the real CLI is killed at any moment of a sync", async () => {
     const store = await fresh();
