@@ -385,8 +385,11 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   result.failed.sort((a, b) => compare(a.module, b.module));
   result.seconds = (performance.now() - started) / 1000;
   if (result.failed.length > 0) {
+    // The first entry's own error, so a caller that only shows the message (exec's warning) still
+    // says why.
+    const [first] = result.failed as [SyncFailure, ...SyncFailure[]];
     throw new PartialFailureError(
-      `${result.failed.length} of ${result.failed.length + result.published.length} entries could not be published.`,
+      `${result.failed.length} of ${result.failed.length + result.published.length} entries could not be published (${result.failed.length > 1 ? "the first, " : ""}${first.module}: ${first.error}).`,
       result,
       { hint: "Run the sync again: complete entries are skipped, the others are published anew." },
     );
