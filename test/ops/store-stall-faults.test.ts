@@ -16,6 +16,7 @@ import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts"
 import { runCliCaptured } from "../support/run-cli.ts";
 import { startS3FaultProxy, type S3FaultProxy } from "../support/s3-fault-proxy.ts";
 import { createTestBucket, describeWithS3, s3StoreEnv } from "../support/s3-test-env.ts";
+import { simulatorCommand } from "../support/simulator-command.ts";
 
 const CV = "2.21.33363.0+82129205";
 const GRAPHS = Array.from({ length: 12 }, (_, i) => `graph-${i}`);
@@ -90,6 +91,32 @@ describeWithS3("a stalled store ends the command early: s3 through the fault pro
       expect(proxy.held()).toBeGreaterThan(0);
     }, 60_000);
   }
+
+  it("exec without --timeout ends its publishing to a stalled store early and returns its command's code with a warning", async () => {
+    proxy.add({ kind: "hang", method: "PUT" });
+    const run = await timed(
+      "exec",
+      "--model",
+      "org/m",
+      "--bucket",
+      `s3://${bucket.bucket}/stall-exec`,
+      "--cache-dir",
+      cacheDir(),
+      "--",
+      ...simulatorCommand(),
+      "--cache-dir",
+      cacheDir(),
+      "--graph-text",
+      "g",
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/warning: publishing failed; the compile's results stay local/);
+    expect(run.stderr).toContain(`s3://${bucket.bucket}/stall-exec answered none of`);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    // Its own default deadline is ten minutes; the stall ends publishing long before.
+    expect(run.ms).toBeLessThan(30_000);
+    expect(proxy.injected().total).toBeGreaterThan(0);
+  }, 60_000);
 
   it("a fetch whose every object GET is held stops with exit 4 and keeps what it installed", async () => {
     await compile();
