@@ -456,6 +456,7 @@ async function prepareEntries(
     bytes: 0,
     rehashed: false,
   }));
+  await Promise.all(entries.map((entry) => removeAbandonedManifestCopies(entry)));
   const recorded = await Promise.all(entries.map((entry) => readLocalManifest(entry, signal)));
   recorded.forEach((kept, index) => {
     const target = out[index];
@@ -566,6 +567,37 @@ async function readLocalManifest(
   }
 }
 
+/** The name a sync writes the kept manifest under before renaming it into place. */
+const keptManifestTemporary = (pid: number): string => `.${ENTRY_MANIFEST_FILE}.${pid}.tmp`;
+const KEPT_MANIFEST_TEMPORARY = new RegExp(
+  `^\\.${ENTRY_MANIFEST_FILE.replaceAll(".", "\\.")}\\.(\\d+)\\.tmp$`,
+);
+
+/**
+ * Removes the kept-manifest copies that syncs killed while writing them left in `entry` (seen
+ * after kill -9 of a sync in its last moments), so they do not stay in the cache for good, nor
+ * block a later sync with the same process id from keeping its manifest. A copy whose process
+ * still runs here is left alone; one of a process on another machine sharing the cache may be
+ * removed, which only makes that sync's rename fail, and it keeps no manifest this time.
+ */
+async function removeAbandonedManifestCopies(entry: ScannedEntry): Promise<void> {
+  for (const name of entry.files) {
+    const pid = KEPT_MANIFEST_TEMPORARY.exec(name)?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    await rm(join(entry.path, name), { force: true }).catch(() => undefined);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Leaves the published manifest in the local entry, so the next sync need not hash what did not
  * change. Written aside and renamed, so a reader never sees half of it; a cache that cannot be
@@ -574,7 +606,7 @@ async function readLocalManifest(
 async function keepLocalManifest(entryPath: string, text: string): Promise<void> {
   const target = join(entryPath, ENTRY_MANIFEST_FILE);
   // Hidden, so neither a sync nor a fetch ever takes it for an entry file.
-  const temporary = join(entryPath, `.${ENTRY_MANIFEST_FILE}.${process.pid}.tmp`);
+  const temporary = join(entryPath, keptManifestTemporary(process.pid));
   try {
     await writeFile(temporary, text, { flag: "wx" });
     await rename(temporary, target);

@@ -131,6 +131,83 @@ async function stoppedSync(store: Store, phase: SyncPhase, midway: boolean): Pro
   expect(isAbortError(failure), `stopped at ${phase}${midway ? " midway" : ""}`).toBe(true);
 }
 
+/** Where the real CLI publishes: the store (read back by the test), its --bucket and environment. */
+interface CliTarget {
+  store: Store;
+  bucket: string;
+  env: Record<string, string>;
+}
+
+/**
+ * kill -9 of the real CLI during a sync, three times in a row on one store: once the store holds
+ * 1, 50 and 110 of the 120 files the sync writes (early, midway, late), then a sync that must
+ * leave every entry complete and verifiable by its manifest.
+ */
+function killedCliTests(name: string, target: () => Promise<CliTarget>): void {
+  it(`${name}: repairs after the real CLI is killed with SIGKILL early, midway and late in a sync`, async () => {
+    const { store, ...cli } = await target();
+    try {
+      const objects = async (): Promise<number> => {
+        let count = 0;
+        for await (const item of store.list("", { recursive: true })) if (item.type === "file") count++;
+        return count;
+      };
+      const killedAt: number[] = [];
+      for (const files of [1, 50, 110]) {
+        const run = await cliSync({ store, ...cli }, async () => (await objects()) >= files);
+        if (run.signal === "SIGKILL") killedAt.push(await objects());
+      }
+      const repaired = await syncTo(store);
+      expect(repaired.failed).toEqual([]);
+      await expectVerifiable(store);
+      // Some kill struck with the store incomplete (a run may also end before its moment).
+      const complete = await objects();
+      expect(
+        killedAt.filter((count) => count < complete).length,
+        `killed at ${killedAt.join(", ")} of ${complete}`,
+      ).toBeGreaterThan(0);
+      const after = await syncTo(store);
+      expect(after.published).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+}
+
+/** One CLI sync, killed with SIGKILL as soon as `killWhen` says so, unless it ended first. */
+async function cliSync(
+  target: CliTarget,
+  killWhen: () => Promise<boolean>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, "bin/neff-cache.js"),
+      "sync",
+      MODEL,
+      "--task",
+      TASK,
+      "--bucket",
+      target.bucket,
+      "--cache-dir",
+      cacheDir,
+      "--compiler-version",
+      CV,
+      "--json",
+    ],
+    { stdio: "ignore", env: { PATH: process.env.PATH, HOME: work, ...target.env } },
+  );
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on("exit", (code, signal) => resolve([code, signal])),
+  );
+  let ended = false;
+  void exited.then(() => (ended = true));
+  while (!ended && !(await killWhen())) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!ended) child.kill("SIGKILL");
+  const [code, signal] = await exited;
+  return { code, signal };
+}
+
 /** Stops a sync at every phase boundary and midway through each phase; the next run repairs. */
 function stopAndRepairTests(name: string, fresh: () => Promise<Store>): void {
   for (const phase of SYNC_PHASES) {
@@ -282,6 +359,14 @@ describe("publishing under faults: hf (local Hub)", () => {
 
   stopAndRepairTests("hf", fresh);
   corruptionTests("hf", fresh);
+  killedCliTests("hf", async () => {
+    const store = await fresh();
+    return {
+      store,
+      bucket: `hf://buckets/neff/faults-${buckets}`,
+      env: { HF_TOKEN: TOKEN, HF_ENDPOINT: server.url, HF_HOME: path.join(work, "hf-home") },
+    };
+  });
 });
 
 describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
@@ -367,6 +452,12 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
 
   stopAndRepairTests("s3", fresh);
   corruptionTests("s3", fresh);
+  killedCliTests("s3", async () => {
+    const prefix = randomTestPrefix();
+    const env = s3StoreEnv(s3);
+    const store = createS3Store({ bucket: bucket.bucket, prefix, env });
+    return { store, bucket: `s3://${bucket.bucket}/${prefix}`, env };
+  });
 });
 
 describe("publishing under faults: dir", () => {
@@ -416,41 +507,34 @@ describe("publishing under faults: dir", () => {
   stopAndRepairTests("dir", fresh);
   corruptionTests("dir", fresh);
 
-  it("repairs after the real CLI is killed at any moment of a sync", async () => {
+  it("removes the kept-manifest copies killed syncs left in local entries, never a running one's", async () => {
     const store = await fresh();
-    const root = roots[0] as string;
-    // Killed once the store holds this many files (of 120): early, midway, late.
-    for (const files of [1, 50, 110]) {
-      const child = spawn(
-        process.execPath,
-        [
-          path.join(ROOT, "bin/neff-cache.js"),
-          "sync",
-          MODEL,
-          "--task",
-          TASK,
-          "--bucket",
-          root,
-          "--cache-dir",
-          cacheDir,
-          "--compiler-version",
-          CV,
-          "--json",
-        ],
-        { stdio: "ignore" },
-      );
-      const exited = new Promise((resolve) => child.on("exit", resolve));
-      let exitedEarly = false;
-      void exited.then(() => (exitedEarly = true));
-      while (!exitedEarly && (await countFiles(root)) < files)
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      child.kill("SIGKILL");
-      await exited;
+    const entry = path.join(cacheDir, compilerVersionDir(CV), modules[0] as string);
+    const gone = spawn(process.execPath, ["-e", ""]);
+    const deadPid = gone.pid as number;
+    await new Promise((resolve) => gone.on("exit", resolve));
+    const abandoned = path.join(entry, `.${ENTRY_MANIFEST_FILE}.${deadPid}.tmp`);
+    // Another sync, still running (this process would take its own pid's copy for its own).
+    const running = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+    const live = path.join(entry, `.${ENTRY_MANIFEST_FILE}.${running.pid as number}.tmp`);
+    await writeFile(abandoned, "{");
+    await writeFile(live, "{");
+    try {
+      const result = await syncTo(store);
+      expect(result.failed).toEqual([]);
+      const names = await readdir(entry);
+      expect(names).not.toContain(path.basename(abandoned));
+      expect(names).toContain(path.basename(live));
+    } finally {
+      running.kill("SIGKILL");
+      await rm(live, { force: true });
     }
-    const repaired = await syncTo(store);
-    expect(repaired.failed).toEqual([]);
-    await expectVerifiable(store);
-  }, 120_000);
+  });
+
+  killedCliTests("dir", async () => {
+    const store = await fresh();
+    return { store, bucket: roots[roots.length - 1] as string, env: {} };
+  });
 });
 
 // --- helpers ---
@@ -461,11 +545,6 @@ async function readBytes(store: Store, key: string): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
-}
-
-async function countFiles(root: string): Promise<number> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).length;
 }
 
 function sha256(bytes: Buffer): string {
