@@ -274,6 +274,47 @@ function corruptionTests(name: string, fresh: () => Promise<Store>): void {
   }, 120_000);
 }
 
+/**
+ * A warm sync (everything published, nothing changed) costs the listings and, where the listing
+ * carries no content hash to match the kept manifest against, one manifest read per area.
+ */
+function warmSyncTests(name: string, fresh: () => Promise<Store>, vouches: boolean): void {
+  it(`${name}: a sync with nothing to send reads ${vouches ? "no manifest (the listing's content hash vouches for the kept copy)" : "only the manifests (its listing carries no content hash)"}, and still repairs a damaged one`, async () => {
+    const store = await fresh();
+    await syncTo(store);
+    const reads: string[] = [];
+    const counting: Store = {
+      ...store,
+      read: async (key, options) => {
+        reads.push(key);
+        return store.read(key, options);
+      },
+    };
+    const warm = await syncTo(counting);
+    expect(warm.published).toEqual([]);
+    expect(reads.every((key) => key.endsWith(ENTRY_MANIFEST_FILE))).toBe(true);
+    expect(reads.length).toBe(vouches ? 0 : modules.length * 2);
+    // Same size, other bytes: the listing's hash no longer matches the kept copy (or, without
+    // one, the manifest read back does not), so it is read and rewritten.
+    const key = flatEntryKey({
+      compilerVersion: CV,
+      module: modules[0] as string,
+      file: ENTRY_MANIFEST_FILE,
+    });
+    const original = (await readBytes(store, key)) as Buffer;
+    const damaged = Buffer.from(original);
+    damaged[0] = 0x78;
+    await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
+    const repaired = await syncTo(counting);
+    expect(reads).toContain(key);
+    expect(repaired.failed).toEqual([]);
+    // A new manifest, valid again (its time is this run's, so not the original bytes).
+    expect(await readBytes(store, key)).not.toEqual(damaged);
+    await expectVerifiable(store);
+    await store.close();
+  }, 120_000);
+}
+
 describe("publishing under faults: hf (local Hub)", () => {
   const TOKEN = "hf_publish_faults_write_0001";
   let server: HubServer;
@@ -357,6 +398,7 @@ describe("publishing under faults: hf (local Hub)", () => {
     await store.close();
   }, 120_000);
 
+  warmSyncTests("hf", fresh, true);
   stopAndRepairTests("hf", fresh);
   corruptionTests("hf", fresh);
   killedCliTests("hf", async () => {
@@ -417,39 +459,7 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
     await store.close();
   }, 180_000);
 
-  it("a sync with nothing to send reads no manifest where the listing's MD5 decides, and still repairs a damaged one", async () => {
-    const store = await fresh();
-    await syncTo(store);
-    const reads: string[] = [];
-    const counting: Store = {
-      ...store,
-      read: async (key, options) => {
-        reads.push(key);
-        return store.read(key, options);
-      },
-    };
-    const warm = await syncTo(counting);
-    expect(warm.published).toEqual([]);
-    expect(reads).toEqual([]);
-    // Same size, other bytes: the listing's MD5 no longer matches the kept copy, so it is read and rewritten.
-    const key = flatEntryKey({
-      compilerVersion: CV,
-      module: modules[0] as string,
-      file: ENTRY_MANIFEST_FILE,
-    });
-    const original = (await readBytes(store, key)) as Buffer;
-    const damaged = Buffer.from(original);
-    damaged[0] = 0x78;
-    await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
-    const repaired = await syncTo(counting);
-    expect(reads).toContain(key);
-    expect(repaired.failed).toEqual([]);
-    // A new manifest, valid again (its time is this run's, so not the original bytes).
-    expect(await readBytes(store, key)).not.toEqual(damaged);
-    await expectVerifiable(store);
-    await store.close();
-  }, 120_000);
-
+  warmSyncTests("s3", fresh, true);
   stopAndRepairTests("s3", fresh);
   corruptionTests("s3", fresh);
   killedCliTests("s3", async () => {
@@ -504,6 +514,7 @@ describe("publishing under faults: dir", () => {
     await expectVerifiable(store);
   });
 
+  warmSyncTests("dir", fresh, false);
   stopAndRepairTests("dir", fresh);
   corruptionTests("dir", fresh);
 
