@@ -39,6 +39,16 @@ describe("createFaults", () => {
     faults.clear();
     expect(faults.list()).toEqual([]);
   });
+
+  it("limits a rule to the paths that contain its pathIncludes", () => {
+    const faults = createFaults(1);
+    faults.add({ route: "resolve", kind: "cut", afterBytes: 0, pathIncludes: "/a/model.neff" });
+    expect(faults.forRequest("resolve", "/buckets/n/b/resolve/x/b/model.neff").action).toBeNull();
+    expect(faults.forRequest("resolve", "/buckets/n/b/resolve/x/a/model.neff").action).toEqual({
+      kind: "cut",
+      afterBytes: 0,
+    });
+  });
 });
 
 describe("parseFaultSpec", () => {
@@ -51,6 +61,17 @@ describe("parseFaultSpec", () => {
       times: 3,
     });
     expect(parseFaultSpec("cas-xorb:drop,skip=1")).toEqual({ route: "cas-xorb", kind: "drop", skip: 1 });
+    expect(parseFaultSpec("resolve:cut=4096,times=2")).toEqual({
+      route: "resolve",
+      kind: "cut",
+      afterBytes: 4096,
+      times: 2,
+    });
+    expect(parseFaultSpec("resolve:cut,path=/model.neff")).toEqual({
+      route: "resolve",
+      kind: "cut",
+      pathIncludes: "/model.neff",
+    });
     expect(parseFaultSpec("resolve:delay=200,probability=0.5")).toEqual({
       route: "resolve",
       kind: "delay",

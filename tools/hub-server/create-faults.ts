@@ -8,6 +8,8 @@ export interface FaultRuleBase {
   times?: number;
   /** Let this many matching requests through untouched first. */
   skip?: number;
+  /** Only requests whose URL path contains this (decoded); every path when absent. Not for batch-fail. */
+  pathIncludes?: string;
 }
 
 /** Answer with an error status instead of serving the request. */
@@ -29,6 +31,15 @@ export interface DropFault extends FaultRuleBase {
   kind: "drop";
 }
 
+/**
+ * Answer, but break the connection once `afterBytes` bytes of the body went out (a body cut
+ * short mid-transfer, as a reset or a proxy timeout does); half of the first write when absent.
+ */
+export interface CutFault extends FaultRuleBase {
+  kind: "cut";
+  afterBytes?: number;
+}
+
 /** Report some batch operations as failed in a 200 response, leaving them unapplied. */
 export interface BatchFailFault extends FaultRuleBase {
   kind: "batch-fail";
@@ -38,12 +49,16 @@ export interface BatchFailFault extends FaultRuleBase {
 }
 
 /** A fault injection rule. */
-export type FaultRule = StatusFault | DelayFault | DropFault | BatchFailFault;
+export type FaultRule = StatusFault | DelayFault | DropFault | CutFault | BatchFailFault;
 
 /** What to do to one request. */
 export interface RequestFaults {
   delayMs: number;
-  action: { kind: "status"; status: number; retryAfter?: number } | { kind: "drop" } | null;
+  action:
+    | { kind: "status"; status: number; retryAfter?: number }
+    | { kind: "drop" }
+    | { kind: "cut"; afterBytes?: number }
+    | null;
 }
 
 /** Runtime control of fault injection. */
@@ -53,8 +68,8 @@ export interface FaultController {
   list(): readonly FaultRule[];
   /** Number of faults injected so far. */
   injected(): number;
-  /** Faults for one request of `route` (consumes randomness and counts). */
-  forRequest(route: string): RequestFaults;
+  /** Faults for one request of `route` at `path` (consumes randomness and counts). */
+  forRequest(route: string, path?: string): RequestFaults;
   /** The error to report for one batch operation, or null to apply it. */
   forBatchPath(route: string, path: string): string | null;
 }
@@ -115,20 +130,25 @@ export function createFaults(seed: number, initial: readonly FaultRule[] = []): 
     },
     list: () => rules.map((s) => s.rule),
     injected: () => injected,
-    forRequest(route) {
+    forRequest(route, path = "") {
       const out: RequestFaults = { delayMs: 0, action: null };
       for (const state of rules) {
         const { rule } = state;
         if (rule.kind === "batch-fail" || !matches(rule, route)) continue;
+        if (rule.pathIncludes !== undefined && !path.includes(rule.pathIncludes)) continue;
         if (rule.kind === "delay") {
           if (fires(state)) out.delayMs += rule.ms;
         } else if (out.action === null && fires(state)) {
           out.action =
             rule.kind === "drop"
               ? { kind: "drop" }
-              : rule.retryAfter === undefined
-                ? { kind: "status", status: rule.status }
-                : { kind: "status", status: rule.status, retryAfter: rule.retryAfter };
+              : rule.kind === "cut"
+                ? rule.afterBytes === undefined
+                  ? { kind: "cut" }
+                  : { kind: "cut", afterBytes: rule.afterBytes }
+                : rule.retryAfter === undefined
+                  ? { kind: "status", status: rule.status }
+                  : { kind: "status", status: rule.status, retryAfter: rule.retryAfter };
         }
       }
       return out;
@@ -147,7 +167,7 @@ export function createFaults(seed: number, initial: readonly FaultRule[] = []): 
 
 /**
  * Parses a command-line fault spec `ROUTE:KIND[=VALUE][,key=value…]`, e.g. `batch:status=503,times=2`,
- * `tree:status=429,retry-after=2`, `cas-xorb:drop,times=1`, `resolve:delay=200`,
+ * `tree:status=429,retry-after=2`, `cas-xorb:drop,times=1`, `resolve:delay=200`, `resolve:cut=4096`,
  * `batch:batch-fail,probability=0.3`, `batch:batch-fail,paths=a.txt|b.txt`.
  */
 export function parseFaultSpec(spec: string): FaultRule {
@@ -173,17 +193,21 @@ export function parseFaultSpec(spec: string): FaultRule {
     case "drop":
       rule = { route, kind };
       break;
+    case "cut":
+      rule = value === undefined ? { route, kind } : { route, kind, afterBytes: numberOf(value, "cut") };
+      break;
     case "batch-fail":
       rule = { route, kind };
       break;
     default:
-      throw new Error(`fault spec "${spec}": unknown kind "${kind}" (status, delay, drop, batch-fail)`);
+      throw new Error(`fault spec "${spec}": unknown kind "${kind}" (status, delay, drop, cut, batch-fail)`);
   }
   for (const option of options) {
     const [key, text] = option.split("=", 2) as [string, string | undefined];
     if (key === "probability") rule.probability = numberOf(text, key);
     else if (key === "times") rule.times = numberOf(text, key);
     else if (key === "skip") rule.skip = numberOf(text, key);
+    else if (key === "path" && rule.kind !== "batch-fail") rule.pathIncludes = text ?? "";
     else if (key === "retry-after" && rule.kind === "status") rule.retryAfter = numberOf(text, key);
     else if (key === "paths" && rule.kind === "batch-fail") rule.paths = (text ?? "").split("|");
     else throw new Error(`fault spec "${spec}": unknown option "${key}"`);

@@ -127,7 +127,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
           Allow: found.allowed.join(", "),
         });
       }
-      const injected = faults.forRequest(routeName);
+      const injected = faults.forRequest(routeName, decodeURIComponent(url.pathname));
       if (injected.delayMs > 0) {
         fault = "delay";
         await sleep(injected.delayMs);
@@ -156,6 +156,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
           headers,
         );
         return;
+      }
+      if (injected.action?.kind === "cut") {
+        fault = "cut";
+        cutBodyAfter(res, injected.action.afterBytes);
       }
       await found.route.handle({ req, res, url, params: found.params, baseUrl });
     } catch (error) {
@@ -201,4 +205,41 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Lets `afterBytes` bytes of the response body out (half of the first non-empty write when
+ * undefined), then destroys the connection: the client has the headers and a body cut short.
+ */
+function cutBodyAfter(res: ServerResponse, afterBytes: number | undefined): void {
+  let budget = afterBytes;
+  let cut = false;
+  const write = res.write.bind(res) as (chunk: Buffer, done?: () => void) => boolean;
+  const end = res.end.bind(res) as (chunk?: Buffer) => ServerResponse;
+  const take = (chunk: unknown): Buffer | null => {
+    if (cut) return null;
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+    if (bytes.length === 0) return bytes;
+    budget ??= Math.floor(bytes.length / 2);
+    if (bytes.length <= budget) {
+      budget -= bytes.length;
+      return bytes;
+    }
+    cut = true;
+    write(bytes.subarray(0, budget), () => res.socket?.destroy());
+    return null;
+  };
+  res.write = ((chunk: unknown) => {
+    const bytes = take(chunk);
+    return bytes === null ? false : write(bytes);
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    if (chunk === undefined || typeof chunk === "function") {
+      if (!cut) end();
+      return res;
+    }
+    const bytes = take(chunk);
+    if (bytes !== null) end(bytes);
+    return res;
+  }) as typeof res.end;
 }
