@@ -198,7 +198,9 @@ export async function readExportConfig(file: string, context: CliContext): Promi
       throw new NotFoundError(`Config file ${where} does not exist.`, {
         hint: "Pass the path of an existing JSON file.",
       });
-    throw new UsageError(`Cannot read config file ${where}: ${(error as Error).message}.`);
+    throw new UsageError(`Cannot read config file ${where}: ${(error as Error).message}.`, {
+      hint: "Pass a JSON file this user can read (check its permissions and the folders above it).",
+    });
   }
   const parsed = parsePyJson(text);
   if (!parsed.ok) {
