@@ -31,6 +31,7 @@ import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts"
 import { randomTestPrefix } from "../contract/store-contract.ts";
 import type { S3FaultProxy } from "../support/s3-fault-proxy.ts";
 import { startS3FaultProxy } from "../support/s3-fault-proxy.ts";
+import { runCliCaptured } from "../support/run-cli.ts";
 import { createTestBucket, describeWithS3, s3StoreEnv } from "../support/s3-test-env.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -517,6 +518,44 @@ describe("publishing under faults: dir", () => {
   warmSyncTests("dir", fresh, false);
   stopAndRepairTests("dir", fresh);
   corruptionTests("dir", fresh);
+
+  it("the CLI's sync --verify sends again a NEFF changed in the store under a valid manifest, exit 0", async () => {
+    const store = await fresh();
+    const root = roots[roots.length - 1] as string;
+    await syncTo(store);
+    const victim = modules[1] as string;
+    const neff = path.join(root, compilerVersionDir(CV), victim, "model.neff");
+    const bytes = await readFile(neff);
+    bytes[0] = (bytes[0] as number) ^ 0xff;
+    await writeFile(neff, bytes);
+    const cli = (...extra: string[]) =>
+      runCliCaptured(
+        [
+          "sync",
+          MODEL,
+          "--task",
+          TASK,
+          "--bucket",
+          root,
+          "--cache-dir",
+          cacheDir,
+          "--compiler-version",
+          CV,
+          "--json",
+          ...extra,
+        ],
+        { env: { PATH: process.env.PATH, HOME: work }, cwd: work },
+      );
+    const trusting = await cli();
+    expect(trusting.code, trusting.stderr).toBe(0);
+    expect(JSON.parse(trusting.stdout)).toMatchObject({ published: [] });
+    const verified = await cli("--verify");
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      published: [{ module: victim, reasons: ["flat area: model.neff differs from the local bytes"] }],
+    });
+    await expectVerifiable(store);
+  });
 
   it("removes the kept-manifest copies killed syncs left in local entries, never a running one's", async () => {
     const store = await fresh();
