@@ -50,7 +50,7 @@ import type {
   SyncPhase,
 } from "../transfer/plan-sync.ts";
 import { planSync } from "../transfer/plan-sync.ts";
-import { readRemoteStates } from "../transfer/read-remote-states.ts";
+import { disputedFiles, readRemoteStates } from "../transfer/read-remote-states.ts";
 import type { AreaSelector, RemoteEntry } from "../transfer/remote-entries.ts";
 import { groupRemoteEntries } from "../transfer/remote-entries.ts";
 import { allowManyListeners } from "../transfer/allow-many-listeners.ts";
@@ -224,16 +224,19 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     for (const entry of local) {
       if (entry.keptManifest !== undefined) keptManifests.set(entry.module, entry.keptManifest);
     }
+    const listings: RemoteEntry[][] = [];
+    for (const selector of selectors) listings.push(await listArea(store, selector, local, signal));
+    const disputed = disputedFiles(listings);
     const areas: AreaListing[] = [];
-    for (const selector of selectors) {
-      const remote = await listArea(store, selector, local, signal);
+    for (const [index, selector] of selectors.entries()) {
       const entries = await readRemoteStates({
         store,
         compilerVersion,
-        remote,
+        remote: listings[index] as RemoteEntry[],
         local: localByModule,
         keptManifests,
         verifyBytes: options.verify === true,
+        disputed,
         signal,
       });
       areas.push({ area: selector.area, entries });

@@ -20,3 +20,16 @@ export async function listedHashMatches(
   }
   return undefined;
 }
+
+/**
+ * Whether two listed copies of one file hold different bytes, by the content hashes both
+ * listings carry (S3 MD5s, Xet hashes); false when they cannot tell. A sync writes one content
+ * to every area (an S3 copy of a single-part object keeps its MD5, a Hugging Face file is one Xet
+ * hash under every path), so copies that differ mean one of them changed in the store since.
+ */
+export function listedCopiesDiffer(a: StoreObject, b: StoreObject): boolean {
+  if (a.size !== b.size) return true;
+  if (a.md5 !== undefined && b.md5 !== undefined) return a.md5 !== b.md5;
+  if (a.xetHash !== undefined && b.xetHash !== undefined) return a.xetHash !== b.xetHash;
+  return false;
+}

@@ -274,6 +274,9 @@ describe("filesToVerify", () => {
     expect(filesToVerify(LOCAL, complete())).toEqual([]);
     expect(filesToVerify(LOCAL, remote(sizes, FILES.slice(1)))).toEqual(["compile_flags.json"]);
   });
+  it("asks for the named files too, whatever the manifest says", () => {
+    expect(filesToVerify(LOCAL, complete(), new Set(["model.neff", "other"]))).toEqual(["model.neff"]);
+  });
   it("asks for every right-sized file when told to verify bytes, whatever the manifest says", () => {
     expect(filesToVerify(LOCAL, complete(), true)).toEqual(FILES.map((file) => file.name));
     expect(filesToVerify(LOCAL, remote({ ...sizes, "model.neff": 3 }, FILES), true)).toEqual([

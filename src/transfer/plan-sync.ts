@@ -99,20 +99,21 @@ export const COPY_MIN_BYTES = 4 * 1024 * 1024;
 /**
  * The files of `local` whose bytes in an area must be read back before planning: there with the
  * right size, but with no manifest entry to vouch for them (a kill before the manifest phase, or
- * an entry another tool published); with `everyFile`, every right-sized file, since a manifest
- * only vouches for what was written, not for bytes changed in the store since. Sizes that differ
- * need no read: they are wrong already.
+ * an entry another tool published), and those in `also` (files in doubt whatever the manifest
+ * says, since it only vouches for what was written, not for bytes changed in the store since;
+ * true: every file). Sizes that differ need no read: they are wrong already.
  */
 export function filesToVerify(
   local: LocalEntryToPublish,
   remote: Pick<RemoteEntryState, "files" | "manifest">,
-  everyFile = false,
+  also: boolean | ReadonlySet<string> = false,
 ): string[] {
   return local.files
     .filter((file) => {
       const listed = remote.files.get(file.name);
       if (listed === undefined || listed.size !== file.size) return false;
-      return everyFile || remote.manifest?.files.find((entry) => entry.name === file.name) === undefined;
+      if (also === true || (also !== false && also.has(file.name))) return true;
+      return remote.manifest?.files.find((entry) => entry.name === file.name) === undefined;
     })
     .map((file) => file.name);
 }

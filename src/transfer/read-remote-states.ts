@@ -11,7 +11,7 @@ import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type { Store } from "../store/store.ts";
 import type { LocalEntryToPublish, RemoteEntryState } from "./plan-sync.ts";
 import { filesToVerify } from "./plan-sync.ts";
-import { listedHashMatches } from "./listed-hash.ts";
+import { listedCopiesDiffer, listedHashMatches } from "./listed-hash.ts";
 import { readStoreText } from "./read-store-text.ts";
 import type { RemoteEntry } from "./remote-entries.ts";
 
@@ -33,6 +33,8 @@ export interface ReadRemoteStatesOptions {
   keptManifests?: ReadonlyMap<string, string>;
   /** Read back every right-sized file, not only those no manifest vouches for. */
   verifyBytes?: boolean;
+  /** Files to read back too, whatever the manifest says, by module (see `disputedFiles`). */
+  disputed?: ReadonlyMap<string, ReadonlySet<string>>;
   signal?: AbortSignal;
 }
 
@@ -64,7 +66,8 @@ export async function readRemoteStates(
   const reads = wanted.flatMap((entry) => {
     const state = states.get(entry.module) as RemoteEntryState;
     const local = options.local.get(entry.module) as LocalEntryToPublish;
-    return filesToVerify(local, state, options.verifyBytes === true).map((name) => ({
+    const also = options.verifyBytes === true ? true : (options.disputed?.get(entry.module) ?? false);
+    return filesToVerify(local, state, also).map((name) => ({
       state,
       name,
       key: entry.files.get(name)?.key ?? "",
@@ -80,6 +83,32 @@ export async function readRemoteStates(
     signal,
   );
   return states;
+}
+
+/**
+ * The files whose listed copies in two areas hold different bytes by the listings' own content
+ * hashes, by module: one copy changed in the store after it was published, and a valid manifest
+ * would not show it. Costs nothing beyond the listings; both copies are then read back.
+ */
+export function disputedFiles(areas: readonly (readonly RemoteEntry[])[]): Map<string, Set<string>> {
+  const disputed = new Map<string, Set<string>>();
+  const [first, ...others] = areas;
+  if (first === undefined) return disputed;
+  const byModule = others.map((entries) => new Map(entries.map((entry) => [entry.module, entry])));
+  for (const entry of first) {
+    for (const other of byModule) {
+      const copy = other.get(entry.module);
+      if (copy === undefined) continue;
+      for (const [name, object] of entry.files) {
+        const theirs = copy.files.get(name);
+        if (theirs === undefined || !listedCopiesDiffer(object, theirs)) continue;
+        let names = disputed.get(entry.module);
+        if (names === undefined) disputed.set(entry.module, (names = new Set()));
+        names.add(name);
+      }
+    }
+  }
+  return disputed;
 }
 
 // --- internal ---

@@ -234,11 +234,14 @@ function stopAndRepairTests(name: string, fresh: () => Promise<Store>): void {
 
 /**
  * Bytes changed in the store after they were published, keeping their size (bit rot, a writer
- * that is not neff-cache): a default sync trusts the valid manifest and the listed size, as
- * rsync trusts size and time; `verify` reads every file back and sends only the changed one.
+ * that is not neff-cache), under a valid manifest. Where the listings carry content hashes (S3
+ * MD5s, Xet hashes) a plain sync sees the two areas' copies differ, reads back those two and
+ * sends the changed one; a directory store's listing cannot tell, so a plain sync trusts the
+ * manifest and the size, as rsync trusts size and time, and `verify` reads every file back.
+ * Either way only the changed file (and a manifest) is sent.
  */
-function corruptionTests(name: string, fresh: () => Promise<Store>): void {
-  it(`${name}: a sync with verify finds a file changed in the store under a valid manifest and sends only it`, async () => {
+function corruptionTests(name: string, fresh: () => Promise<Store>, listingsTell: boolean): void {
+  it(`${name}: ${listingsTell ? "a sync" : "a sync with verify"} finds a file changed in one area under a valid manifest and sends only it`, async () => {
     const store = await fresh();
     try {
       await syncTo(store);
@@ -255,16 +258,30 @@ function corruptionTests(name: string, fresh: () => Promise<Store>): void {
       const middle = damaged.length >> 1;
       damaged[middle] = (damaged[middle] as number) ^ 0xff;
       await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
-      const trusting = await syncTo(store);
-      expect(trusting.published).toEqual([]);
-      const verified = await syncTo(store, { verify: true });
-      expect(verified.failed).toEqual([]);
-      expect(verified.published.map((entry) => [entry.module, entry.reasons])).toEqual([
+      const reads: string[] = [];
+      const counting: Store = {
+        ...store,
+        read: async (readKey, options) => {
+          reads.push(readKey);
+          return store.read(readKey, options);
+        },
+      };
+      const plain = await syncTo(counting);
+      if (!listingsTell) {
+        expect(plain.published).toEqual([]);
+        reads.length = 0;
+      }
+      const repaired = listingsTell ? plain : await syncTo(counting, { verify: true });
+      expect(repaired.failed).toEqual([]);
+      expect(repaired.published.map((entry) => [entry.module, entry.reasons])).toEqual([
         [victim, ["model area: model.neff differs from the local bytes"]],
       ]);
+      const neffReads = reads.filter((readKey) => readKey.endsWith("/model.neff"));
+      // Both copies of the disputed file and nothing else, or (verify) every NEFF in both areas.
+      expect(neffReads.length).toBe(listingsTell ? 2 : modules.length * 2);
       // The NEFF and one manifest; every other file stays as it was.
-      expect(verified.bytes - original.length).toBeGreaterThanOrEqual(0);
-      expect(verified.bytes - original.length).toBeLessThan(4096);
+      expect(repaired.bytes - original.length).toBeGreaterThanOrEqual(0);
+      expect(repaired.bytes - original.length).toBeLessThan(4096);
       expect(sha256((await readBytes(store, key)) as Buffer)).toBe(sha256(original));
       await expectVerifiable(store);
       const again = await syncTo(store, { verify: true });
@@ -401,7 +418,7 @@ describe("publishing under faults: hf (local Hub)", () => {
 
   warmSyncTests("hf", fresh, true);
   stopAndRepairTests("hf", fresh);
-  corruptionTests("hf", fresh);
+  corruptionTests("hf", fresh, true);
   killedCliTests("hf", async () => {
     const store = await fresh();
     return {
@@ -462,7 +479,7 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
 
   warmSyncTests("s3", fresh, true);
   stopAndRepairTests("s3", fresh);
-  corruptionTests("s3", fresh);
+  corruptionTests("s3", fresh, true);
   killedCliTests("s3", async () => {
     const prefix = randomTestPrefix();
     const env = s3StoreEnv(s3);
@@ -517,7 +534,7 @@ describe("publishing under faults: dir", () => {
 
   warmSyncTests("dir", fresh, false);
   stopAndRepairTests("dir", fresh);
-  corruptionTests("dir", fresh);
+  corruptionTests("dir", fresh, false);
 
   it("the CLI's sync --verify sends again a NEFF changed in the store under a valid manifest, exit 0", async () => {
     const store = await fresh();
