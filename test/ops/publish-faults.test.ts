@@ -366,6 +366,42 @@ describe("publishing under faults: hf (local Hub)", () => {
     await store.close();
   }, 120_000);
 
+  it("publishes everything in one run with 10% of every request failing (503, 429, dropped connections)", async () => {
+    const store = await fresh();
+    for (const kind of ["cas-xorb", "cas-shard", "batch", "tree", "paths-info"]) {
+      server.faults.add({ route: kind, kind: "status", status: 503, probability: 0.04 });
+      server.faults.add({ route: kind, kind: "status", status: 429, retryAfter: 0, probability: 0.03 });
+      server.faults.add({ route: kind, kind: "drop", probability: 0.03 });
+    }
+    const result = await syncTo(store);
+    expect(server.faults.injected()).toBeGreaterThan(0);
+    expect(result.failed).toEqual([]);
+    expect(result.published.map((entry) => entry.module)).toEqual(modules);
+    server.faults.clear();
+    await expectVerifiable(store);
+    await store.close();
+  }, 120_000);
+
+  it("converges within three runs with 30% of every request failing (503, 429, dropped connections)", async () => {
+    const store = await fresh();
+    for (const kind of ["cas-xorb", "cas-shard", "batch", "tree", "paths-info"]) {
+      server.faults.add({ route: kind, kind: "status", status: 503, probability: 0.12 });
+      server.faults.add({ route: kind, kind: "status", status: 429, retryAfter: 0, probability: 0.09 });
+      server.faults.add({ route: kind, kind: "drop", probability: 0.09 });
+    }
+    let runs = 0;
+    let failed = modules.length;
+    while (failed > 0 && runs < 3) {
+      runs += 1;
+      failed = (await settledSync(store)).failed.length;
+    }
+    expect(server.faults.injected()).toBeGreaterThan(5);
+    expect(failed).toBe(0);
+    server.faults.clear();
+    await expectVerifiable(store);
+    await store.close();
+  }, 180_000);
+
   it("converges within three runs with 30% of batch operations failing", async () => {
     const store = await fresh();
     server.faults.add({ route: "batch", kind: "batch-fail", probability: 0.3 });
