@@ -19,6 +19,16 @@ describe("classifyS3Error", () => {
     },
     { what: "429", error: refusal("TooManyRequests", 429), retry: true },
     { what: "SlowDown with a 400", error: refusal("SlowDown", 400), retry: true },
+    {
+      what: "a body damaged on the way (payload hash mismatch)",
+      error: refusal("XAmzContentSHA256Mismatch", 400),
+      retry: true,
+    },
+    {
+      what: "a body damaged on the way (Content-MD5 mismatch)",
+      error: refusal("BadDigest", 400),
+      retry: true,
+    },
     { what: "RequestTimeTooSkewed", error: refusal("RequestTimeTooSkewed", 403), retry: true },
     { what: "404", error: refusal("NoSuchKey", 404), retry: false },
     { what: "403", error: refusal("AccessDenied", 403), retry: false },

@@ -50,6 +50,12 @@ const THROTTLING = new Set([
   "ConditionalRequestConflict",
 ]);
 
+/**
+ * Error names of a body the server received other than it was sent (a checksum the body no
+ * longer matched): damaged on the way, so sending it again is worth it.
+ */
+const DAMAGED_IN_TRANSIT = new Set(["XAmzContentSHA256Mismatch", "BadDigest"]);
+
 const AUTH_FAILURES = new Set([
   "InvalidAccessKeyId",
   "SignatureDoesNotMatch",
@@ -90,6 +96,7 @@ export function classifyS3Error(error: unknown, now: number = Date.now()): Retry
   const retryAfterMs = parseRetryAfter(error instanceof S3ResponseError ? error.retryAfter : undefined, now);
   if (status !== undefined && isRetryableStatus(status)) return { retry: true, retryAfterMs };
   if (THROTTLING.has(name)) return { retry: true, retryAfterMs };
+  if (DAMAGED_IN_TRANSIT.has(name)) return { retry: true };
   if (name === "TimeoutError") return { retry: true };
   if (status === undefined && RETRYABLE_NETWORK_CODES.has(networkCode(error))) return { retry: true };
   return { retry: false };
