@@ -4,7 +4,7 @@
  * so the server checks the very signature the client made. Rules pick requests by method and a
  * pattern on the path (bucket and key) and query, and hit them deterministically (seeded): reset
  * the connection, answer 503 SlowDown with Retry-After, cut the response body short, flip a byte
- * of it, or hold the request unanswered. Every rule can be bounded (`times`), every held request
+ * of it or of the request body, or hold the request unanswered. Every rule can be bounded (`times`), every held request
  * is released by `close()`, and the proxy closes itself after `lifetimeMs` so a test that forgets
  * it never leaves it running.
  */
@@ -35,6 +35,8 @@ export type S3FaultRule = S3FaultMatch &
     | { kind: "status"; status?: number; code?: string; retryAfter?: number }
     | { kind: "truncate"; afterBytes?: number }
     | { kind: "flip"; atByte?: number }
+    /** Flips a byte of the request body on its way to the server (an upload damaged in transit). */
+    | { kind: "flip-upload"; atByte?: number }
     | { kind: "hang" }
   );
 
@@ -148,7 +150,13 @@ export async function startS3FaultProxy(options: S3FaultProxyOptions): Promise<S
       if (!res.headersSent) res.writeHead(502);
       res.end(String(error));
     });
-    req.pipe(upstreamRequest);
+    if (rule?.kind === "flip-upload") {
+      const length = Number(req.headers["content-length"] ?? NaN);
+      const at = rule.atByte ?? (Number.isFinite(length) ? Math.floor(length / 2) : 0);
+      req.pipe(flipByteAt(at)).pipe(upstreamRequest);
+    } else {
+      req.pipe(upstreamRequest);
+    }
   };
 
   const server = createServer((req, res) => {
