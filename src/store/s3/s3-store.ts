@@ -509,7 +509,9 @@ async function openTransport(
   keepPool: (agent: HttpAgent | HttpsAgent) => void,
 ): Promise<S3Transport> {
   const https = settings.endpoint === undefined || settings.endpoint.startsWith("https:");
-  const { Agent } = https ? await import("node:https") : await import("node:http");
+  // getBuiltinModule, not an ES import: importing node:http evaluates its lazy getters and loads
+  // Node's whole fetch stack (undici, http2, tls), 33 ms of a warm exec's profile (see fast-transport.ts).
+  const { Agent } = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
   const agent = new Agent({
     keepAlive: true,
     maxSockets: settings.maxSockets,
