@@ -11,8 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { S3TestEnv } from "../support/s3-test-env.ts";
-import { emptyAndRemoveBucket, s3StoreEnv, s3TestEnv, testBucketName } from "../support/s3-test-env.ts";
+import { removeTestBucket, s3StoreEnv, s3TestEnv, testBucketName } from "../support/s3-test-env.ts";
 import { simulatorCommand } from "../support/simulator-command.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -120,23 +119,8 @@ if (missing.length > 0 && process.env.CI !== "true") {
         const listed = await run(node, [BIN, "ls", "--bucket", `s3://${bucket}`, "--json"], env);
         expect(listed.code, listed.stderr).toBe(0);
       } finally {
-        await removeBucket(s3, bucket);
+        await removeTestBucket(s3, bucket);
       }
     });
   });
-}
-
-async function removeBucket(s3: S3TestEnv, bucket: string): Promise<void> {
-  const sdk = await import("@aws-sdk/client-s3");
-  const client = new sdk.S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  try {
-    await emptyAndRemoveBucket(client, sdk, bucket);
-  } finally {
-    client.destroy();
-  }
 }

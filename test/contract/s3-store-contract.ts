@@ -3,31 +3,10 @@
  * a profile, instance-role credentials): the buckets the "uncreated" items make are removed with
  * the server's own keys, whatever credentials the store under test uses.
  */
-import type * as S3Sdk from "@aws-sdk/client-s3";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { createS3Store } from "../../src/store/s3/s3-store.ts";
 import type { S3TestEnv } from "../support/s3-test-env.ts";
-import { emptyAndRemoveBucket, testBucketName } from "../support/s3-test-env.ts";
+import { removeTestBucket, testBucketName, withAdminClient } from "../support/s3-test-env.ts";
 import { runStoreContract } from "./store-contract.ts";
-
-/** Runs `fn` with an SDK client of the server's own keys, independent of the store under test. */
-async function withClient<T>(
-  s3: S3TestEnv,
-  fn: (client: S3Client, sdk: typeof S3Sdk) => Promise<T>,
-): Promise<T> {
-  const sdk = await import("@aws-sdk/client-s3");
-  const client = new sdk.S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: s3,
-  });
-  try {
-    return await fn(client, sdk);
-  } finally {
-    client.destroy();
-  }
-}
 
 export function runS3StoreContract(options: {
   name: string;
@@ -44,7 +23,7 @@ export function runS3StoreContract(options: {
     partialUploads: {
       // RGW cannot backdate an upload's initiation: the sweeping store counts any as abandoned.
       leave: (prefix) =>
-        withClient(s3, async (client, sdk) => {
+        withAdminClient(s3, async (client, sdk) => {
           await client.send(
             new sdk.CreateMultipartUploadCommand({ Bucket: options.bucket(), Key: `${prefix}/a/killed.bin` }),
           );
@@ -52,7 +31,7 @@ export function runS3StoreContract(options: {
       openSweeping: async (prefix) =>
         createS3Store({ bucket: options.bucket(), prefix, env: options.env(), abandonedUploadMs: 0 }),
       count: (prefix) =>
-        withClient(s3, async (client, sdk) => {
+        withAdminClient(s3, async (client, sdk) => {
           const out = await client.send(
             new sdk.ListMultipartUploadsCommand({ Bucket: options.bucket(), Prefix: `${prefix}/` }),
           );
@@ -62,16 +41,7 @@ export function runS3StoreContract(options: {
     createUncreated: async () => {
       const name = testBucketName();
       const store = createS3Store({ bucket: name, env: options.env() });
-      const cleanup = async () => {
-        const sdk = await import("@aws-sdk/client-s3");
-        const client = new sdk.S3Client({
-          endpoint: s3.endpoint,
-          region: s3.region,
-          forcePathStyle: true,
-          credentials: s3,
-        });
-        await emptyAndRemoveBucket(client, sdk, name).finally(() => client.destroy());
-      };
+      const cleanup = () => removeTestBucket(s3, name);
       return { store, cleanup };
     },
   });

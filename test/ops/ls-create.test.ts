@@ -13,7 +13,7 @@ import { randomTestPrefix } from "../contract/store-contract.ts";
 import {
   createTestBucket,
   describeWithS3,
-  emptyAndRemoveBucket,
+  removeTestBucket,
   s3StoreEnv,
   testBucketName,
 } from "../support/s3-test-env.ts";
@@ -88,14 +88,7 @@ describeWithS3("listStore and createStore on S3", (s3) => {
       expect(await createStore({ store })).toEqual({ url: `s3://${name}`, kind: "s3", created: false });
     } finally {
       await store.close();
-      const sdk = await import("@aws-sdk/client-s3");
-      const client = new sdk.S3Client({
-        endpoint: s3.endpoint,
-        region: s3.region,
-        forcePathStyle: true,
-        credentials: s3,
-      });
-      await emptyAndRemoveBucket(client, sdk, name).finally(() => client.destroy());
+      await removeTestBucket(s3, name);
     }
   });
 });

@@ -75,10 +75,14 @@ export function describeWithS3(name: string, body: (s3: S3TestEnv) => void): voi
   }
 }
 
-/** A fresh, uniquely named bucket on the test server; `cleanup` empties and removes it. */
-export async function createTestBucket(
+/**
+ * Runs `fn` with an SDK client of the test server's own keys, independent of any store under
+ * test, and destroys the client afterwards.
+ */
+export async function withAdminClient<T>(
   s3: S3TestEnv,
-): Promise<{ bucket: string; cleanup: () => Promise<void> }> {
+  fn: (client: S3Sdk.S3Client, sdk: typeof S3Sdk) => Promise<T>,
+): Promise<T> {
   const sdk = await import("@aws-sdk/client-s3");
   const client = new sdk.S3Client({
     endpoint: s3.endpoint,
@@ -88,18 +92,25 @@ export async function createTestBucket(
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
+  try {
+    return await fn(client, sdk);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A fresh, uniquely named bucket on the test server; `cleanup` empties and removes it. */
+export async function createTestBucket(
+  s3: S3TestEnv,
+): Promise<{ bucket: string; cleanup: () => Promise<void> }> {
   const bucket = testBucketName();
-  await client.send(new sdk.CreateBucketCommand({ Bucket: bucket }));
-  return {
-    bucket,
-    cleanup: async () => {
-      try {
-        await emptyAndRemoveBucket(client, sdk, bucket);
-      } finally {
-        client.destroy();
-      }
-    },
-  };
+  await withAdminClient(s3, (client, sdk) => client.send(new sdk.CreateBucketCommand({ Bucket: bucket })));
+  return { bucket, cleanup: () => removeTestBucket(s3, bucket) };
+}
+
+/** Empties and removes `bucket` on the test server; a missing bucket is fine. */
+export function removeTestBucket(s3: S3TestEnv, bucket: string): Promise<void> {
+  return withAdminClient(s3, (client, sdk) => emptyAndRemoveBucket(client, sdk, bucket));
 }
 
 /** A bucket name no test has used: `neff-test-<12 hex>`. */

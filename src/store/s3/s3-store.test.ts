@@ -14,6 +14,7 @@ import {
   S3_TRANSPORTS,
   s3StoreEnv,
   testBucketName,
+  withAdminClient,
 } from "../../../test/support/s3-test-env.ts";
 import { isAbortError, NotFoundError, StoreError } from "../../errors.ts";
 import { createS3Store, type S3StoreOptions, s3TransportKind } from "./s3-store.ts";
@@ -314,15 +315,9 @@ for (const transport of S3_TRANSPORTS)
         );
       expect(isAbortError(error)).toBe(true);
       expect(await store.stat("mpu/aborted.bin")).toBeNull();
-      const sdk = await import("@aws-sdk/client-s3");
-      const client = new sdk.S3Client({
-        endpoint: s3.endpoint,
-        region: s3.region,
-        forcePathStyle: true,
-        credentials: s3,
-      });
-      const uploads = await client.send(new sdk.ListMultipartUploadsCommand({ Bucket: bucket.bucket }));
-      client.destroy();
+      const uploads = await withAdminClient(s3, (client, sdk) =>
+        client.send(new sdk.ListMultipartUploadsCommand({ Bucket: bucket.bucket })),
+      );
       expect((uploads.Uploads ?? []).filter((u) => u.Key === "unit/mpu/aborted.bin")).toEqual([]);
       await store.close();
     });
