@@ -45,7 +45,10 @@ export async function hashLocalFile(path: string, options: HashLocalFileOptions)
       if (bytesRead === 0) break;
       hash?.update(buffer.subarray(0, bytesRead));
       bytes += bytesRead;
-      if (bytes > limit) break;
+      // A read of a regular file returns less than asked only at its end: no second read to
+      // see 0 bytes (one call per file of the many-small set). Should a read ever stop short
+      // before the end, the file reads as too short and is refused, never accepted.
+      if (bytes > limit || bytesRead < buffer.length) break;
     }
   } finally {
     await handle.close();
