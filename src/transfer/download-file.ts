@@ -46,6 +46,7 @@ export class IntegrityError extends Error {
 export async function downloadFile(options: DownloadFileOptions): Promise<void> {
   const { expected } = options;
   const algorithm = expected.sha256 ? "sha256" : expected.md5 ? "md5" : null;
+  if (expected.size === 0 && algorithm !== null) return createEmptyFile(options, algorithm);
   if (options.store.copyToFile) return copyAndVerify(options, algorithm);
   const small = expected.size <= SMALL_FILE_BYTES;
   const handle = small ? null : await open(options.path, "wx");
@@ -80,6 +81,18 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
 }
 
 // --- internal ---
+
+/**
+ * An empty file has no byte to fetch: once its hash is checked against the empty input's, it is
+ * created without a request. Without a hash, the store is asked, since the listing's size is all
+ * that vouches for it. `model.done` is empty in every entry: 1,000 of the 5,000 GETs of the
+ * many-small set.
+ */
+async function createEmptyFile(options: DownloadFileOptions, algorithm: "sha256" | "md5"): Promise<void> {
+  const mismatch = verify(options.key, options.expected, 0, createHash(algorithm).digest("hex"), algorithm);
+  if (mismatch !== null) throw new IntegrityError(mismatch);
+  await writeFile(options.path, "", { flag: "wx", signal: options.signal });
+}
 
 /**
  * A store that copies into local files (a directory store): the kernel makes the copy, then the
