@@ -140,6 +140,14 @@ export interface Store {
    */
   writeMany?(items: readonly WriteItem[], options?: WriteOptions): Promise<WriteOutcome[]>;
 
+  /**
+   * Fast path for a store on a file system this process can reach: puts the object's bytes in a
+   * new file at `path` (which must not exist) without passing them through this process — a
+   * reflink or an in-kernel copy where the file systems have one. False when the key does not
+   * exist. The copy is not verified: the caller checks the new file before trusting it.
+   */
+  copyToFile?(key: string, path: string, options?: CallOptions): Promise<boolean>;
+
   /** Fast path for a copy inside the store. Returns null when `fromKey` does not exist. */
   copy?(fromKey: string, toKey: string, options?: CallOptions): Promise<StoreObject | null>;
 

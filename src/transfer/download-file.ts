@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
-import { open, writeFile } from "node:fs/promises";
+import { open, unlink, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { Store } from "../store/store.ts";
+import { hashLocalFile } from "./hash-file.ts";
 import type { BodySink } from "./read-whole-body.ts";
 import { readWholeBody } from "./read-whole-body.ts";
 
@@ -45,6 +46,8 @@ export class IntegrityError extends Error {
 export async function downloadFile(options: DownloadFileOptions): Promise<void> {
   const { expected } = options;
   const algorithm = expected.sha256 ? "sha256" : expected.md5 ? "md5" : null;
+  if (expected.size === 0 && algorithm !== null) return createEmptyFile(options, algorithm);
+  if (options.store.copyToFile) return copyAndVerify(options, algorithm);
   const small = expected.size <= SMALL_FILE_BYTES;
   const handle = small ? null : await open(options.path, "wx");
   try {
@@ -61,7 +64,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
       });
       if (!found) throw new IntegrityError(`${options.key} vanished from the store during the fetch`);
       const bytes = await sink.finish();
-      const mismatch = verify(options.key, expected, bytes, sink.hash, algorithm);
+      const mismatch = verify(options.key, expected, bytes, sink.hash?.digest("hex") ?? null, algorithm);
       if (mismatch === null) {
         if (small) {
           await writeFile(options.path, sink.gathered(), { flag: "wx", signal: options.signal });
@@ -78,6 +81,47 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
 }
 
 // --- internal ---
+
+/**
+ * An empty file has no byte to fetch: once its hash is checked against the empty input's, it is
+ * created without a request. Without a hash, the store is asked, since the listing's size is all
+ * that vouches for it. `model.done` is empty in every entry: 1,000 of the 5,000 GETs of the
+ * many-small set.
+ */
+async function createEmptyFile(options: DownloadFileOptions, algorithm: "sha256" | "md5"): Promise<void> {
+  const mismatch = verify(options.key, options.expected, 0, createHash(algorithm).digest("hex"), algorithm);
+  if (mismatch !== null) throw new IntegrityError(mismatch);
+  await writeFile(options.path, "", { flag: "wx", signal: options.signal });
+}
+
+/**
+ * A store that copies into local files (a directory store): the kernel makes the copy, then the
+ * new file is read back (from the page cache) and verified, so the bytes checked are the bytes
+ * installed. Against a read stream piped through this process, median of 7 alternated runs
+ * (load 4.6): model set 513 → 344 ms (`cp -r` 100 ms); many-small set, 5 runs (load 5.7):
+ * 3.77 → 1.80 s (`cp -r` 266 ms).
+ */
+async function copyAndVerify(
+  options: DownloadFileOptions,
+  algorithm: "sha256" | "md5" | null,
+): Promise<void> {
+  const { store, key, path, expected, signal } = options;
+  const copyToFile = store.copyToFile?.bind(store);
+  if (!copyToFile) throw new Error("copyAndVerify needs a store that copies into local files");
+  for (let pass = 1; ; pass++) {
+    if (!(await copyToFile(key, path, { signal })))
+      throw new IntegrityError(`${key} vanished from the store during the fetch`);
+    const { bytes, hex } = await hashLocalFile(path, { algorithm, limit: expected.size, signal });
+    if (bytes > expected.size) throw tooLong(key, expected.size);
+    const mismatch = verify(key, expected, bytes, hex, algorithm);
+    if (mismatch === null) {
+      options.onBytes?.(bytes);
+      return;
+    }
+    if (pass >= MAX_PASSES) throw new IntegrityError(mismatch);
+    await unlink(path);
+  }
+}
 
 /**
  * Reads of a file whose bytes arrive whole but wrong. Bytes damaged in transit differ on the next
@@ -188,15 +232,14 @@ function verify(
   key: string,
   expected: ExpectedContent,
   bytes: number,
-  hash: Hash | null,
+  got: string | null,
   algorithm: string | null,
 ): string | null {
   // A whole body of the wrong length is the store's object, not damage in transit: not read again.
   if (bytes !== expected.size)
     throw new IntegrityError(`${key} has ${bytes} bytes, expected ${expected.size}`);
   const want = expected.sha256 ?? expected.md5;
-  if (hash && want) {
-    const got = hash.digest("hex");
+  if (got !== null && want) {
     if (got !== want.toLowerCase()) return `${key} has ${algorithm} ${got}, expected ${want.toLowerCase()}`;
   }
   return null;

@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { chmod, mkdir, readdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -180,6 +180,46 @@ describe("createDirStore", () => {
     await expect(store.write("a", source("x"))).rejects.toBeInstanceOf(StoreError);
     expect(await text(await store.read("a/b.txt"))).toBe("b");
   });
+
+  it("copies an object into a new local file, and says false for a missing key or a folder", async () => {
+    const store = createDirStore({ root });
+    const body = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);
+    await store.write("a/big.bin", { size: body.length, open: () => Readable.from([body]) });
+    const target = path.join(outside, "big.bin");
+    expect(await store.copyToFile?.("a/big.bin", target)).toBe(true);
+    expect((await readFile(target)).equals(body)).toBe(true);
+    expect(await store.copyToFile?.("a/missing.bin", path.join(outside, "missing.bin"))).toBe(false);
+    expect(await store.copyToFile?.("a", path.join(outside, "folder"))).toBe(false);
+    expect((await readdir(outside)).sort()).toEqual(["big.bin", "secret.txt"]);
+  });
+
+  it("never copies over an existing file, nor through a symlink out of the root", async () => {
+    const store = createDirStore({ root });
+    await store.write("a/file.txt", source("store bytes"));
+    const existing = path.join(outside, "secret.txt");
+    await expect(store.copyToFile?.("a/file.txt", existing)).rejects.toMatchObject({ code: "EEXIST" });
+    expect(await readFile(existing, "utf8")).toBe("not for the store");
+    await symlink(existing, path.join(root, "a", "escape.txt"));
+    await expect(store.copyToFile?.("a/escape.txt", path.join(outside, "copy.txt"))).rejects.toThrow(
+      /leads outside/,
+    );
+    // A destination folder that does not exist is the caller's problem, not a missing key.
+    await expect(
+      store.copyToFile?.("a/file.txt", path.join(outside, "no-such-dir", "file.txt")),
+    ).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it.skipIf(process.getuid?.() === 0)(
+    "names an unreadable object as a permission problem of the store when copying it (non-root only)",
+    async () => {
+      const store = createDirStore({ root });
+      await store.write("a/file.txt", source("x"));
+      await chmod(path.join(root, "a", "file.txt"), 0o000);
+      await expect(store.copyToFile?.("a/file.txt", path.join(outside, "copy.txt"))).rejects.toThrow(
+        /Permission denied while trying to read a\/file.txt/,
+      );
+    },
+  );
 });
 
 describe("dirFsError", () => {
