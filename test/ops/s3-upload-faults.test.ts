@@ -6,10 +6,11 @@
  * multipart upload goes unsigned, and its ETag is checked against the MD5 of what was sent.
  * Either way the run ends with the store holding exactly the local bytes, as its manifests say.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { compilerVersionDir, flatEntryKey, modelEntryKey } from "../../src/layout/cache-layout.ts";
 import { ENTRY_MANIFEST_FILE } from "../../src/layout/entry-files.ts";
@@ -153,6 +154,40 @@ describeWithS3("uploads damaged in transit to S3", (s3) => {
         await store.close();
       }
     }, 120_000);
+  }
+
+  for (const transport of S3_TRANSPORTS) {
+    for (const ifAbsent of [false, true]) {
+      it(`${transport}: a write of unknown hash damaged on the way is found by its ETag and sent again (ifAbsent: ${ifAbsent})`, async () => {
+        const store = open(transport);
+        try {
+          // A stream with no hash and no path: sent unsigned in one PUT, or in parts through
+          // one reader (a failed part reopens the stream and reads up to its offset again).
+          const single = randomBytes(2 * MiB);
+          const multi = randomBytes(11 * MiB);
+          proxy.add({ method: "PUT", path: /\/single\.bin(\?|$)/, kind: "flip-upload", times: 1 });
+          proxy.add({ method: "PUT", path: /\/multi\.bin\?partNumber=2&/, kind: "flip-upload", times: 1 });
+          for (const [key, bytes] of [
+            ["single.bin", single],
+            ["multi.bin", multi],
+          ] as const) {
+            const written = await store.write(
+              key,
+              {
+                size: bytes.length,
+                open: () => Readable.from([bytes.subarray(0, MiB), bytes.subarray(MiB)]),
+              },
+              { ifAbsent },
+            );
+            expect(written.created, key).toBe(true);
+            expect(sha256((await readBytes(store, key)) as Buffer), key).toBe(sha256(bytes));
+          }
+          expect(proxy.injected()["flip-upload"]).toBe(2);
+        } finally {
+          await store.close();
+        }
+      }, 120_000);
+    }
   }
 
   /** Every entry's manifest in both areas lists the local bytes, and the store holds exactly them. */
