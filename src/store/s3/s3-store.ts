@@ -601,7 +601,7 @@ function md5Witness(body: Readable): { body: Readable; digest: () => string } {
  * SSE-KMS (SSE-C, the other exception, is never sent by this store); an ETag of another form
  * (some look-alikes) cannot be checked.
  */
-function etagProblem(answer: UploadAnswer, sentMd5: string): string | null {
+export function etagProblem(answer: UploadAnswer, sentMd5: string): string | null {
   if (answer.serverSideEncryption?.startsWith("aws:kms") === true) return null;
   const etag = answer.etag?.replace(/^"|"$/g, "").toLowerCase();
   if (etag === undefined || !/^[0-9a-f]{32}$/.test(etag) || etag === sentMd5) return null;
