@@ -307,7 +307,9 @@ export function createS3Store(options: S3StoreOptions): Store {
               });
             // A part's SHA-256 is not known before it is read, so it goes unsigned: its ETag
             // must be the MD5 of what was sent, and a damaged part is sent again. Then the
-            // completed object holds the sent bytes.
+            // completed object holds the sent bytes. Cost measured on 2 EPYC cores at load 12:
+            // 125–205 ms of CPU per 64 MiB part (SHA-256 takes 45–55 ms, but only after a
+            // first read of the part, to sign it), paid only above the 1 GiB multipart threshold.
             const witness = md5Witness(progress.wrap(body, range.offset));
             const answer = await sendWithBody(witness.body, (partBody) =>
               t.uploadPart(
