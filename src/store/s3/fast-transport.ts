@@ -53,6 +53,8 @@ interface SendInput {
   query?: ReadonlyArray<readonly [string, string]>;
   headers?: Record<string, string>;
   body?: Body | string;
+  /** Hex SHA-256 of the body, when the caller knows it: signed instead of hashing or UNSIGNED-PAYLOAD. */
+  sha256?: string;
   signal: AbortSignal | undefined;
 }
 
@@ -119,10 +121,11 @@ export function createFastTransport(settings: S3Settings, agent: HttpAgent | Htt
           ...(input.ifAbsent ? { "if-none-match": "*" } : {}),
         },
         body: input.body,
+        ...(input.sha256 === undefined ? {} : { sha256: input.sha256 }),
         signal,
       });
       res.resume();
-      return { etag: res.headers.etag };
+      return { etag: res.headers.etag, serverSideEncryption: encryptionOf(res) };
     },
 
     async copy(fromKey: string, toKey: string, signal?: AbortSignal) {
@@ -184,7 +187,7 @@ export function createFastTransport(settings: S3Settings, agent: HttpAgent | Htt
       res.resume();
       const etag = res.headers.etag;
       if (etag === undefined) throw new S3ResponseError(500, "InternalError", "no ETag for the part");
-      return { etag };
+      return { etag, serverSideEncryption: encryptionOf(res) };
     },
 
     async completeMultipart(
@@ -254,13 +257,13 @@ function sendSigned(
 ): Promise<IncomingMessage> {
   const url = requestUrl(config, input.key, input.query ?? []);
   const body = typeof input.body === "string" ? Buffer.from(input.body, "utf8") : input.body;
-  // Bodies we hold are signed; streamed ones are sent as UNSIGNED-PAYLOAD and checked by hash later.
+  // Signed when the hash is known or the bytes are held, so the server checks the body; a streamed
+  // body of unknown hash goes as UNSIGNED-PAYLOAD (the store checks its ETag instead).
   const payloadHash =
     body === undefined
       ? EMPTY_SHA256
-      : body instanceof Uint8Array
-        ? createHash("sha256").update(body).digest("hex")
-        : UNSIGNED_PAYLOAD;
+      : (input.sha256 ??
+        (body instanceof Uint8Array ? createHash("sha256").update(body).digest("hex") : UNSIGNED_PAYLOAD));
   const headers: OutgoingHttpHeaders = signRequest({
     method: input.method,
     url,
@@ -331,6 +334,11 @@ function requestUrl(
     .map(([name, value]) => (value === "" ? uriEncode(name) : `${uriEncode(name)}=${uriEncode(value)}`))
     .join("&");
   return url;
+}
+
+function encryptionOf(res: IncomingMessage): string | undefined {
+  const value = res.headers["x-amz-server-side-encryption"];
+  return typeof value === "string" ? value : undefined;
 }
 
 function encodeKey(key: string): string {

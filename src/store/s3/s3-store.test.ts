@@ -17,10 +17,46 @@ import {
   withAdminClient,
 } from "../../../test/support/s3-test-env.ts";
 import { isAbortError, NotFoundError, StoreError } from "../../errors.ts";
-import { createS3Store, type S3StoreOptions, s3TransportKind } from "./s3-store.ts";
+import { createS3Store, etagProblem, type S3StoreOptions, s3TransportKind } from "./s3-store.ts";
 
 const MiB = 1024 * 1024;
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20 };
+
+it.each([
+  {
+    case: "the sent MD5, quoted",
+    etag: '"0cc175b9c0f1b6a831c399e269772661"',
+    sse: undefined,
+    damaged: false,
+  },
+  {
+    case: "the sent MD5 in capitals",
+    etag: "0CC175B9C0F1B6A831C399E269772661",
+    sse: "AES256",
+    damaged: false,
+  },
+  { case: "another MD5", etag: '"92eb5ffee6ae2fec3ad71c777531578f"', sse: undefined, damaged: true },
+  {
+    case: "another MD5 under SSE-S3",
+    etag: '"92eb5ffee6ae2fec3ad71c777531578f"',
+    sse: "AES256",
+    damaged: true,
+  },
+  // SSE-KMS ETags are not the MD5 of the bytes: nothing to compare.
+  { case: "SSE-KMS", etag: '"92eb5ffee6ae2fec3ad71c777531578f"', sse: "aws:kms", damaged: false },
+  {
+    case: "SSE-KMS (dual-layer)",
+    etag: '"92eb5ffee6ae2fec3ad71c777531578f"',
+    sse: "aws:kms:dsse",
+    damaged: false,
+  },
+  { case: "an ETag of another form", etag: '"abc-1"', sse: undefined, damaged: false },
+  { case: "no ETag", etag: undefined, sse: undefined, damaged: false },
+])("an upload answered with $case is taken as damaged: $damaged", ({ etag, sse, damaged }) => {
+  const problem = etagProblem({ etag, serverSideEncryption: sse }, "0cc175b9c0f1b6a831c399e269772661");
+  if (!damaged) expect(problem).toBeNull();
+  else expect(problem).toMatch(/92eb5ffee6ae2fec3ad71c777531578f.*0cc175b9c0f1b6a831c399e269772661/);
+});
 
 /** What the fault proxy does with one request: answer it itself, or pass it on. */
 type Fault = { status: number; headers?: Record<string, string>; body?: string } | null;

@@ -7,6 +7,7 @@
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
  */
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
@@ -31,9 +32,9 @@ import type {
   WriteResult,
   WriteSource,
 } from "../store.ts";
-import { classifyS3Error, mapS3Error, s3ErrorName } from "./s3-error.ts";
+import { classifyS3Error, mapS3Error, S3ResponseError, s3ErrorName } from "./s3-error.ts";
 import { resolveS3Settings, type S3Settings, type S3TransportChoice } from "./s3-settings.ts";
-import { MAX_DELETE_BATCH, type S3Transport } from "./s3-transport.ts";
+import { MAX_DELETE_BATCH, type S3Transport, type UploadAnswer } from "./s3-transport.ts";
 
 export interface S3StoreOptions {
   /** Bucket name. */
@@ -202,9 +203,23 @@ export function createS3Store(options: S3StoreOptions): Store {
     const inMemory = source.bytes;
     try {
       const out = await call("write", key, signal, async (t) => {
+        // A known SHA-256 is signed, so the server itself refuses a body damaged on the way.
         const put = (body: Readable | Uint8Array) =>
-          t.put({ key: fullKey(key), body, size: source.size, ifAbsent }, signal);
-        if (inMemory === undefined) return sendWithBody(progress.wrap(source.open()), put);
+          t.put({ key: fullKey(key), body, size: source.size, ifAbsent, sha256: source.sha256 }, signal);
+        if (inMemory === undefined) {
+          if (source.sha256 !== undefined) return sendWithBody(progress.wrap(source.open()), put);
+          // No hash to sign: the answer's ETag must be the MD5 of what was sent.
+          const witness = md5Witness(progress.wrap(source.open()));
+          const answer = await sendWithBody(witness.body, put);
+          const problem = etagProblem(answer, witness.digest());
+          if (problem !== null) {
+            // Our PUT (If-None-Match: * when ifAbsent) made this object: drop it, or the retry
+            // would meet a 412 and take the damaged bytes for an existing object.
+            if (ifAbsent) await t.deleteMany([fullKey(key)], signal);
+            throw new S3ResponseError(400, "BadDigest", problem);
+          }
+          return answer;
+        }
         // Bytes in memory go with the headers in one write (the fast transport) and are
         // reported once sent.
         const written = await put(inMemory);
@@ -283,19 +298,28 @@ export function createS3Store(options: S3StoreOptions): Store {
         ranges,
         reader === undefined ? PART_CONCURRENCY : 1,
         async (range) => {
-          const out = await call("upload a part of", key, signal, (t) => {
+          const out = await call("upload a part of", key, signal, async (t) => {
             const body =
               reader?.take(range.offset, range.length) ??
               createReadStream(source.filePath as string, {
                 start: range.offset,
                 end: range.offset + range.length - 1,
               });
-            return sendWithBody(progress.wrap(body, range.offset), (partBody) =>
+            // A part's SHA-256 is not known before it is read, so it goes unsigned: its ETag
+            // must be the MD5 of what was sent, and a damaged part is sent again. Then the
+            // completed object holds the sent bytes. Cost measured on 2 EPYC cores at load 12:
+            // 125–205 ms of CPU per 64 MiB part (SHA-256 takes 45–55 ms, but only after a
+            // first read of the part, to sign it), paid only above the 1 GiB multipart threshold.
+            const witness = md5Witness(progress.wrap(body, range.offset));
+            const answer = await sendWithBody(witness.body, (partBody) =>
               t.uploadPart(
                 { key: Key, uploadId, partNumber: range.number, body: partBody, size: range.length },
                 signal,
               ),
             );
+            const problem = etagProblem(answer, witness.digest());
+            if (problem !== null) throw new S3ResponseError(400, "BadDigest", problem);
+            return answer;
           });
           return { partNumber: range.number, etag: out.etag };
         },
@@ -557,6 +581,35 @@ async function sendWithBody<T>(body: Readable, send: (body: Readable) => Promise
     body.destroy();
     throw error;
   }
+}
+
+/** Passes a body through while hashing it: `digest()` is the hex MD5 of what went through. */
+function md5Witness(body: Readable): { body: Readable; digest: () => string } {
+  const hash = createHash("md5");
+  const through = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  let digest: string | undefined;
+  return {
+    body: pipeline(body, through, () => undefined),
+    digest: () => (digest ??= hash.digest("hex")),
+  };
+}
+
+/**
+ * Why an upload's answer shows the server stored other bytes than were sent, or null. S3 and
+ * RGW answer a PUT (object or part) with the MD5 of the stored bytes as its ETag, except under
+ * SSE-KMS (SSE-C, the other exception, is never sent by this store); an ETag of another form
+ * (some look-alikes) cannot be checked.
+ */
+export function etagProblem(answer: UploadAnswer, sentMd5: string): string | null {
+  if (answer.serverSideEncryption?.startsWith("aws:kms") === true) return null;
+  const etag = answer.etag?.replace(/^"|"$/g, "").toLowerCase();
+  if (etag === undefined || !/^[0-9a-f]{32}$/.test(etag) || etag === sentMd5) return null;
+  return `the server stored bytes of MD5 ${etag}, not the ${sentMd5} sent: damaged on the way`;
 }
 
 /** Reports each byte once, even when an attempt is retried and its bytes are sent again. */

@@ -47,6 +47,18 @@ export interface PutInput {
   size: number;
   /** Send If-None-Match: * (a 412 answer means the key exists). */
   ifAbsent: boolean;
+  /**
+   * Hex SHA-256 of the body when known: signed as the payload hash, so the server refuses a body
+   * damaged on the way (XAmzContentSHA256Mismatch). Without it a streamed body goes unsigned.
+   */
+  sha256?: string;
+}
+
+/** A PUT's answer: what the store needs to tell whether the ETag is the body's MD5. */
+export interface UploadAnswer {
+  etag: string | undefined;
+  /** `x-amz-server-side-encryption` of the answer (`AES256`, `aws:kms`, …). */
+  serverSideEncryption: string | undefined;
 }
 
 export interface UploadPartInput {
@@ -100,13 +112,13 @@ export interface S3Transport {
   ): Promise<Readable | null>;
   /** Null for a missing key (HEAD cannot tell a missing bucket from a missing key). */
   head(key: string, signal?: AbortSignal): Promise<HeadResult | null>;
-  put(input: PutInput, signal?: AbortSignal): Promise<{ etag: string | undefined }>;
+  put(input: PutInput, signal?: AbortSignal): Promise<UploadAnswer>;
   /** Copies inside the bucket; null when `fromKey` is missing. */
   copy(fromKey: string, toKey: string, signal?: AbortSignal): Promise<{ etag: string | undefined } | null>;
   /** Deletes up to 1,000 keys in one request; missing keys are not failures. */
   deleteMany(keys: readonly string[], signal?: AbortSignal): Promise<DeleteFailure[]>;
   createMultipart(key: string, signal?: AbortSignal): Promise<{ uploadId: string }>;
-  uploadPart(input: UploadPartInput, signal?: AbortSignal): Promise<{ etag: string }>;
+  uploadPart(input: UploadPartInput, signal?: AbortSignal): Promise<UploadAnswer & { etag: string }>;
   completeMultipart(
     key: string,
     uploadId: string,

@@ -121,17 +121,20 @@ export function createSdkTransport(
       const out = await failingWithBody(input.body, signal, (bodySignal) =>
         send<S3Sdk.PutObjectCommandOutput>(
           (sdk) =>
-            new sdk.PutObjectCommand({
-              Bucket: bucket,
-              Key: input.key,
-              Body: input.body,
-              ContentLength: input.size,
-              ...(input.ifAbsent ? { IfNoneMatch: "*" } : {}),
-            }),
+            signingPayloadHash(
+              new sdk.PutObjectCommand({
+                Bucket: bucket,
+                Key: input.key,
+                Body: input.body,
+                ContentLength: input.size,
+                ...(input.ifAbsent ? { IfNoneMatch: "*" } : {}),
+              }),
+              input.sha256,
+            ),
           bodySignal,
         ),
       );
-      return { etag: out.ETag };
+      return { etag: out.ETag, serverSideEncryption: out.ServerSideEncryption };
     },
 
     async copy(fromKey, toKey, signal) {
@@ -190,7 +193,7 @@ export function createSdkTransport(
         ),
       );
       if (out.ETag === undefined) throw new S3ResponseError(500, "InternalError", "no ETag for the part");
-      return { etag: out.ETag };
+      return { etag: out.ETag, serverSideEncryption: out.ServerSideEncryption };
     },
 
     async completeMultipart(key, uploadId, parts, ifAbsent, signal) {
@@ -381,6 +384,37 @@ function loadRuntime(
   );
   return { sdk, client };
 }
+
+/**
+ * Has the signer sign `sha256` as the body's hash (it takes an `x-amz-content-sha256` header
+ * already on the request), so the server refuses a body damaged on the way; without it a
+ * streamed body goes as UNSIGNED-PAYLOAD. Added after the flexible-checksum middleware of the
+ * same step: where that one turned the body into aws-chunked with a trailing checksum (on AWS),
+ * the header it set stays, since the trailer already lets the server check the body.
+ */
+function signingPayloadHash<C extends { middlewareStack: S3Sdk.PutObjectCommand["middlewareStack"] }>(
+  command: C,
+  sha256: string | undefined,
+): C {
+  if (sha256 === undefined) return command;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      const headers = request?.headers;
+      if (
+        headers !== undefined &&
+        !Object.keys(headers).some((name) => name.toLowerCase() === SHA256_HEADER)
+      ) {
+        headers[SHA256_HEADER] = sha256;
+      }
+      return next(args);
+    },
+    { step: "build", name: "neffSignedPayloadHash", priority: "low" },
+  );
+  return command;
+}
+
+const SHA256_HEADER = "x-amz-content-sha256";
 
 const SILENT_LOGGER = {
   trace: () => undefined,
