@@ -313,6 +313,9 @@ function verifiedSource(
 ): WriteSource {
   return {
     size: object.size,
+    // Known from the source manifest: an S3 destination signs it, so bytes damaged on the way
+    // are refused by the server instead of being checked after the upload.
+    ...(sha256 !== undefined ? { sha256 } : {}),
     open: () => {
       const out = new PassThrough();
       const hash = createHash("sha256");
