@@ -117,11 +117,12 @@ export async function uploadXetContents(
     }
   };
   const queries = new Set<Promise<void>>();
+  const keyedHashes: KeyedHashes = new Map();
   const sendQueries = (): void => {
     for (const hash of session.takeQueries()) {
       const query: Promise<void> = cas
         .queryChunk(hash, uploadSignal)
-        .then(readDedupAnswer)
+        .then((bytes) => readDedupAnswer(bytes, keyedHashes))
         .then((found) => session.answer(hash, found))
         .catch((error: unknown) => {
           failure ??= { error };
@@ -185,12 +186,25 @@ export async function uploadXetContents(
 
 // --- internal ---
 
+/** Keyed chunk hashes by key (hex) within one upload, so answers under one key share one. */
+type KeyedHashes = Map<string, Promise<(rawChunkHash: Uint8Array) => Uint8Array>>;
+
 /** A dedup query's shard as the session takes it; a shard that cannot be read counts as no match. */
-async function readDedupAnswer(bytes: Uint8Array | null): Promise<DedupAnswer | null> {
+async function readDedupAnswer(
+  bytes: Uint8Array | null,
+  keyedHashes: KeyedHashes,
+): Promise<DedupAnswer | null> {
   if (bytes === null) return null;
   try {
     const shard = parseShard(bytes);
-    const keyedHash = shard.chunkHashKey === null ? null : await createKeyedChunkHash(shard.chunkHashKey);
+    const key = shard.chunkHashKey;
+    let keyedHash: Awaited<ReturnType<typeof createKeyedChunkHash>> | null = null;
+    if (key !== null) {
+      const id = Buffer.from(key).toString("hex");
+      const known = keyedHashes.get(id) ?? createKeyedChunkHash(key);
+      keyedHashes.set(id, known);
+      keyedHash = await known;
+    }
     return { xorbs: shard.xorbs, keyedHash };
   } catch (error) {
     if (error instanceof ShardFormatError) return null;
