@@ -6,6 +6,7 @@
  * file sizes.
  */
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { addAbortSignal } from "node:stream";
 import { StoreError } from "../../../errors.ts";
 import type { RetryPolicy } from "../../retry.ts";
@@ -212,13 +213,25 @@ async function readDedupAnswer(
   }
 }
 
-/** The source's bytes: from memory when it holds them, else its stream (stopped by `signal`). */
+/**
+ * Reads of a local file. A stream's default 64 KiB cost a third more CPU in chunking and hashing
+ * (256 MiB: 500-660 ms against 360-380 ms with 1 MiB reads, 3 runs each); 4 MiB saved no more.
+ */
+const FILE_READ_BYTES = 1024 * 1024;
+
+/**
+ * The source's bytes: from memory when it holds them, from its file in large reads when it is
+ * one, else its stream (stopped by `signal`).
+ */
 function readSource(
   source: WriteSource,
   signal: AbortSignal | undefined,
 ): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
   if (source.bytes !== undefined) return [source.bytes];
-  const stream = source.open();
+  const stream =
+    source.filePath === undefined
+      ? source.open()
+      : createReadStream(source.filePath, { highWaterMark: FILE_READ_BYTES });
   // A source that stalls after an abort would otherwise keep the upload waiting forever.
   if (signal !== undefined) addAbortSignal(signal, stream);
   return stream;
