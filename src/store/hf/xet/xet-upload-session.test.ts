@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import { parseShard } from "./shard-reader.ts";
 import { parseXorb } from "../../../../tools/hub-server/parse-xorb.ts";
 import { createXetHasher as createServerHasher } from "../../../../tools/hub-server/xet-hash.ts";
+import { createXetChunker } from "./xet-chunker.ts";
 import { xetFileHash } from "./xet-file-hash.ts";
 import { createKeyedChunkHash, createXetHasher, hashToHex, hexToHash } from "./xet-hash.ts";
 import { CHUNK_HEADER_BYTES, createXetUploadSession } from "./xet-upload-session.ts";
-import type { ReadyXorb, XetUploadSession } from "./xet-upload-session.ts";
+import type { DedupAnswer, ReadyXorb, XetUploadSession } from "./xet-upload-session.ts";
 
 const MIB = 1024 * 1024;
 
@@ -14,6 +15,12 @@ function randomBytes(size: number, seed: number): Uint8Array {
   const key = Buffer.alloc(16);
   key.writeUInt32LE(seed);
   return createCipheriv("aes-128-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(size));
+}
+
+/** The number of Xet chunks of `bytes`. */
+function xetChunkCount(bytes: Uint8Array): number {
+  const chunker = createXetChunker();
+  return chunker.push(bytes).length + (chunker.pending() > 0 ? 1 : 0);
 }
 
 /** Feeds `files` in pieces of `pieceBytes`, then ends the shard; returns what the session handed out. */
@@ -147,6 +154,58 @@ describe("createXetUploadSession", () => {
     expect(terms.reduce((sum, term) => sum + term.unpackedLength, 0)).toBe(b.length);
     // The shard lists only the xorbs this session made.
     expect(shard.xorbs.map((xorb) => xorb.hash)).toEqual(sent.map((xorb) => xorb.hash));
+  });
+
+  it("keeps answers under one key together, so a new chunk costs one keyed hash however many answers came", async () => {
+    const hasher = await createXetHasher();
+    const files = [1, 2, 3].map((seed) => randomBytes(MIB, 10 + seed));
+    // Each file in xorbs of its own, so each file's query needs its own answer.
+    const stored = files.map(
+      (file) =>
+        parseShard(upload(createXetUploadSession({ hasher, xorbDataBytes: MIB }), [file]).shard as Uint8Array)
+          .xorbs,
+    );
+    const keyed = await createKeyedChunkHash(new Uint8Array(32).fill(0x33));
+    let keyedCalls = 0;
+    const keyedHash = (raw: Uint8Array): Uint8Array => {
+      keyedCalls += 1;
+      return keyed(raw);
+    };
+    const hidden = stored.map((xorbs) =>
+      xorbs.map((xorb) => ({
+        ...xorb,
+        chunks: xorb.chunks.map((chunk) => ({ ...chunk, hash: hashToHex(keyed(hexToHash(chunk.hash))) })),
+      })),
+    );
+
+    // Every stored file's query gets its own answer, all under the one key.
+    const session = createXetUploadSession({ hasher, xorbDataBytes: MIB, globalDedup: true });
+    const send = (file: Uint8Array, found: DedupAnswer | null): void => {
+      session.beginFile();
+      session.push(file);
+      session.endInput();
+      for (const query of session.takeQueries()) session.answer(query, found);
+      session.endFile(createHash("sha256").update(file).digest());
+    };
+    files.forEach((file, index) =>
+      send(file, { xorbs: hidden[index] as (typeof hidden)[number], keyedHash }),
+    );
+    session.closeXorb();
+    expect(session.takeReadyXorbs(), "every chunk is stored already").toEqual([]);
+
+    // A new file's chunks are in no answer: each is looked up under the key once, not once per
+    // answer (its first chunk twice: before it is queried and when it is released).
+    const fresh = randomBytes(MIB, 20);
+    keyedCalls = 0;
+    send(fresh, null);
+    expect(keyedCalls).toBeGreaterThan(0);
+    expect(keyedCalls).toBeLessThanOrEqual(xetChunkCount(fresh) + 1);
+    session.closeXorb();
+    const sent = session.takeReadyXorbs().reduce((sum, xorb) => sum + xorb.bytes.length, 0);
+    expect(sent - fresh.length, "only the new file's bytes and chunk headers").toBeLessThan(
+      64 * CHUNK_HEADER_BYTES,
+    );
+    expect(sent).toBeGreaterThan(fresh.length);
   });
 
   it("ends a file whose dedup query is unanswered, and refuses its shard until the answer", async () => {

@@ -42,7 +42,8 @@ export interface DedupAnswer {
   xorbs: readonly ReadShardXorb[];
   /**
    * The keyed hash the answer's chunk hashes were made with (the footer's HMAC key), or null when
-   * they are raw chunk hashes.
+   * they are raw chunk hashes. Answers under one key should carry the same function: the session
+   * then keeps their chunks together.
    */
   keyedHash: ((rawChunkHash: Uint8Array) => Uint8Array) | null;
 }
@@ -334,8 +335,10 @@ export function createXetUploadSession(options: XetUploadSessionOptions): XetUpl
       if (found !== null) {
         let chunks = stored;
         if (found.keyedHash !== null) {
-          chunks = new Map();
-          keyedStored.push({ keyedHash: found.keyedHash, chunks });
+          // Answers under one key share one map: each map costs every later chunk a keyed hash.
+          const sameKey = keyedStored.find((keyed) => keyed.keyedHash === found.keyedHash);
+          chunks = sameKey?.chunks ?? new Map();
+          if (sameKey === undefined) keyedStored.push({ keyedHash: found.keyedHash, chunks });
         }
         for (const xorb of found.xorbs) {
           const remote: XorbSlot = { hash: hexToHash(xorb.hash), chunks: [] };

@@ -1,4 +1,7 @@
 import { createCipheriv } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHubServer } from "../../../../tools/hub-server/start-hub-server.ts";
@@ -55,6 +58,28 @@ async function readAll(store: Store, key: string): Promise<Buffer> {
 }
 
 describe("Xet upload", () => {
+  it("reads a local file's source from its path, in large reads, not through its stream", async () => {
+    const store = await freshStore();
+    const dir = await mkdtemp(join(tmpdir(), "xet-upload-"));
+    try {
+      const bytes = randomBytes(3 * MIB + 11, 9);
+      const filePath = join(dir, "model.neff");
+      await writeFile(filePath, bytes);
+      const source: WriteSource = {
+        size: bytes.length,
+        filePath,
+        open: () => {
+          throw new Error("the stream of a file source should not be opened");
+        },
+      };
+      const written = await store.write("from-path.neff", source);
+      expect(written.object.xetHash).toBe(await xetFileHash([bytes]));
+      expect((await readAll(store, "from-path.neff")).equals(bytes)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("registers the Xet hash computed locally, across xorbs, and reads the bytes back", async () => {
     const store = await freshStore();
     server.stats.reset();
