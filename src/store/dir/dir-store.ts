@@ -537,25 +537,29 @@ async function* walkEntries(
  * already listed (a cycle through links), outside the root, or gone.
  */
 async function readFolder(folder: Folder, context: Walk): Promise<ResolvedEntry[] | null> {
-  // A folder reached twice through links is a cycle; one outside the root is not ours to list.
-  if (!isInside(context.base, folder.real) || context.visited.has(folder.real)) return null;
-  context.visited.add(folder.real);
-  let entries: Dirent[];
-  try {
-    entries =
-      context.calls === "sync"
-        ? readdirSync(folder.full, { withFileTypes: true })
-        : await readdir(folder.full, { withFileTypes: true });
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw fsError(error, `list ${folder.key || "the store"}`, folder.full);
-  }
+  const entries = await readFolderNames(folder, context);
+  if (entries === null) return null;
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // One folder's entries are resolved all at once: awaited one by one, the stat calls of a
   // many-small tree were the bulk of a warm `exec` on a directory store.
   if (context.calls === "sync") return entries.map((entry) => resolveEntrySync(folder, entry, context));
   return Promise.all(entries.map((entry) => resolveEntry(folder, entry, context)));
+}
+
+/** One folder's directory entries, unresolved; null as for readFolder. */
+async function readFolderNames(folder: Folder, context: Walk): Promise<Dirent[] | null> {
+  // A folder reached twice through links is a cycle; one outside the root is not ours to list.
+  if (!isInside(context.base, folder.real) || context.visited.has(folder.real)) return null;
+  context.visited.add(folder.real);
+  try {
+    return context.calls === "sync"
+      ? readdirSync(folder.full, { withFileTypes: true })
+      : await readdir(folder.full, { withFileTypes: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw fsError(error, `list ${folder.key || "the store"}`, folder.full);
+  }
 }
 
 type ResolvedEntry = { type: "file"; file: ListItem } | { type: "dir"; folder: Folder } | null;
@@ -621,12 +625,26 @@ function statOrNull(file: string): Stats | null {
   }
 }
 
-/** Whether a folder holds at least one listable file at any depth (empty folders are not "dirs"). */
+/**
+ * Whether a folder holds at least one listable file at any depth (empty folders are not "dirs").
+ * Stops at the first file that a recursive listing would show, resolving entries one at a time:
+ * resolving every entry of every folder (as a listing does) stat-ed all 5,000 files of the
+ * many-small set to answer a folder-only listing of its 1,000 entry folders.
+ */
 async function hasAnyFile(folder: Folder, context: Walk): Promise<boolean> {
-  const entries = await readFolder(folder, context);
+  const entries = await readFolderNames(folder, context);
   if (entries === null) return false;
-  for await (const item of walkEntries(entries, true, context)) {
-    if (item.type === "file") return true;
+  const inner: Folder[] = [];
+  for (const entry of entries) {
+    const resolved =
+      context.calls === "sync"
+        ? resolveEntrySync(folder, entry, context)
+        : await resolveEntry(folder, entry, context);
+    if (resolved?.type === "file") return true;
+    if (resolved?.type === "dir") inner.push(resolved.folder);
+  }
+  for (const next of inner) {
+    if (await hasAnyFile(next, context)) return true;
   }
   return false;
 }
