@@ -49,6 +49,16 @@ describe("classifyS3Error", () => {
       if (retryAfterMs !== undefined) expect(decision.retryAfterMs).toBe(retryAfterMs);
     });
   }
+
+  for (const code of ["ExpiredToken", "TokenRefreshRequired"]) {
+    it(`retries ${code} only when the credentials renew themselves`, () => {
+      const error = refusal(code, 400);
+      expect(classifyS3Error(error, 0, { renewingCredentials: true }).retry).toBe(true);
+      // Static keys with a session token: the same token would be sent again.
+      expect(classifyS3Error(error, 0, { renewingCredentials: false }).retry).toBe(false);
+      expect(classifyS3Error(error, 0).retry).toBe(false);
+    });
+  }
 });
 
 describe("mapS3Error", () => {

@@ -89,10 +89,30 @@ export function isNoSuchBucket(error: unknown): boolean {
   return s3ErrorName(error) === "NoSuchBucket";
 }
 
-/** Retry on 408/429/5xx, throttling codes, timeouts and connection resets; honour Retry-After. */
-export function classifyS3Error(error: unknown, now: number = Date.now()): RetryDecision {
+/**
+ * Error names of a session token the server found expired: with credentials a provider renews
+ * (instance role, SSO, assumed role), a request signed just before the token's end can arrive
+ * after it, and the retry is signed with the renewed token.
+ */
+const EXPIRED_SESSION = new Set(["ExpiredToken", "TokenRefreshRequired"]);
+
+export interface S3ErrorClassifyOptions {
+  /** The credentials come from a provider that renews them (not static keys). */
+  renewingCredentials?: boolean;
+}
+
+/**
+ * Retry on 408/429/5xx, throttling codes, timeouts and connection resets; honour Retry-After.
+ * An expired session token is retried only when the credentials renew themselves.
+ */
+export function classifyS3Error(
+  error: unknown,
+  now: number = Date.now(),
+  options: S3ErrorClassifyOptions = {},
+): RetryDecision {
   const status = s3Status(error);
   const name = s3ErrorName(error);
+  if (options.renewingCredentials === true && EXPIRED_SESSION.has(name)) return { retry: true };
   const retryAfterMs = parseRetryAfter(error instanceof S3ResponseError ? error.retryAfter : undefined, now);
   if (status !== undefined && isRetryableStatus(status)) return { retry: true, retryAfterMs };
   if (THROTTLING.has(name)) return { retry: true, retryAfterMs };

@@ -162,6 +162,7 @@ export function createS3Store(options: S3StoreOptions): Store {
     return full.startsWith(`${rootPrefix}/`) ? full.slice(rootPrefix.length + 1) : null;
   };
 
+  const renewingCredentials = settings.staticCredentials === undefined;
   /** Runs one request with retries; failures come out mapped to our errors. */
   const call = async <T>(
     action: string,
@@ -174,7 +175,9 @@ export function createS3Store(options: S3StoreOptions): Store {
         signal,
         policy: options.retry,
         classify: (error) =>
-          isAbortError(error) && signal?.aborted ? { retry: false } : classifyS3Error(error),
+          isAbortError(error) && signal?.aborted
+            ? { retry: false }
+            : classifyS3Error(error, Date.now(), { renewingCredentials }),
         onRetry: options.onRetry,
         stall,
       });
