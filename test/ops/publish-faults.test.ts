@@ -457,6 +457,9 @@ describe("publishing under faults: hf (local Hub)", () => {
   corruptionTests("hf", fresh, true);
   killedCliTests("hf", async () => {
     const store = await fresh();
+    // Files appear a batch at a time, so on a loaded machine the listing that watches for the
+    // kill moment could miss every moment between batches; slower batches keep each one open.
+    server.faults.add({ route: "batch", kind: "delay", ms: 150 });
     return {
       store,
       bucket: `hf://buckets/neff/faults-${buckets}`,
