@@ -15,7 +15,7 @@ import { createHfStore } from "../../src/store/hf/hf-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { HubServer } from "../../tools/hub-server/start-hub-server.ts";
 import { startHubServer } from "../../tools/hub-server/start-hub-server.ts";
-import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
+import { compileTransferFaultSource } from "../support/transfer-fault-source.ts";
 
 const CV = "2.21.33363.0+82129205";
 const MODEL = "org/model";
@@ -31,21 +31,9 @@ describe("fetch from a Hub whose bodies break off", () => {
   let largeModules: string[];
   beforeAll(async () => {
     server = await startHubServer({ port: 0, tokens: [{ token: TOKEN, scope: "write" }], seed: 17 });
-    const source = await mkdtemp(path.join(tmpdir(), "neff-hf-faults-src-"));
-    // Two large entries go through the file writer (over 1 MiB), the rest through memory.
-    await simulateCompile({
-      graphs: Array.from({ length: ENTRIES - 2 }, (_, i) => `small-${i}`),
-      cacheDir: source,
-      compilerVersion: CV,
-      neffBytes: 40_000,
-    });
-    const large = await simulateCompile({
-      graphs: ["large-0", "large-1"],
-      cacheDir: source,
-      compilerVersion: CV,
-      neffBytes: 3_000_000,
-    });
-    largeModules = large.modules.map((m) => m.name);
+    const compiled = await compileTransferFaultSource(ENTRIES, CV);
+    const source = compiled.cacheDir;
+    largeModules = compiled.largeModules;
     const writer = hfStore();
     await writer.create();
     await sync({ store: writer, cacheDir: source, compilerVersion: CV, modelId: MODEL });

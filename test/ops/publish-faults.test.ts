@@ -75,6 +75,42 @@ async function settledSync(store: Store, extra: Partial<SyncOptions> = {}): Prom
  * Every local entry, in both areas: a manifest that lists exactly the local files, and store
  * bytes whose sha256 is the manifest's. Read back through the store, independently of sync.
  */
+/** Faults injected by the server or proxy in front of the store: how many, and how to stop them. */
+interface InjectedFaults {
+  count: () => number;
+  clear: () => void;
+}
+
+/** One sync under `faults` publishes every entry, and the store is verifiable afterwards. */
+async function expectPublishedInOneRun(store: Store, faults: InjectedFaults): Promise<void> {
+  const result = await syncTo(store);
+  expect(faults.count()).toBeGreaterThan(0);
+  expect(result.failed).toEqual([]);
+  expect(result.published.map((entry) => entry.module)).toEqual(modules);
+  faults.clear();
+  await expectVerifiable(store);
+  await store.close();
+}
+
+/** Syncs under `faults` leave nothing failed within three runs, and the store is verifiable. */
+async function expectConvergedWithinThreeRuns(
+  store: Store,
+  faults: InjectedFaults,
+  minInjected: number,
+): Promise<void> {
+  let runs = 0;
+  let failed = modules.length;
+  while (failed > 0 && runs < 3) {
+    runs += 1;
+    failed = (await settledSync(store)).failed.length;
+  }
+  expect(faults.count()).toBeGreaterThan(minInjected);
+  expect(failed).toBe(0);
+  faults.clear();
+  await expectVerifiable(store);
+  await store.close();
+}
+
 async function expectVerifiable(store: Store): Promise<void> {
   const versionDir = path.join(cacheDir, compilerVersionDir(CV));
   for (const module of modules) {
@@ -342,6 +378,18 @@ describe("publishing under faults: hf (local Hub)", () => {
   });
   afterAll(() => server?.close());
   afterEach(() => server.faults.clear());
+  const hubFaults = (): InjectedFaults => ({
+    count: () => server.faults.injected(),
+    clear: () => server.faults.clear(),
+  });
+  /** `rate` of the requests on every route a sync uses fail: 503s, 429s and dropped connections. */
+  const failEveryRoute = (rate: number): void => {
+    for (const route of ["cas-xorb", "cas-shard", "batch", "tree", "paths-info"]) {
+      server.faults.add({ route, kind: "status", status: 503, probability: rate * 0.4 });
+      server.faults.add({ route, kind: "status", status: 429, retryAfter: 0, probability: rate * 0.3 });
+      server.faults.add({ route, kind: "drop", probability: rate * 0.3 });
+    }
+  };
   const fresh = async (): Promise<Store> => {
     const store = createHfStore({
       namespace: "neff",
@@ -357,65 +405,25 @@ describe("publishing under faults: hf (local Hub)", () => {
   it("publishes everything in one run with 10% of batch operations failing", async () => {
     const store = await fresh();
     server.faults.add({ route: "batch", kind: "batch-fail", probability: 0.1 });
-    const result = await syncTo(store);
-    expect(server.faults.injected()).toBeGreaterThan(0);
-    expect(result.failed).toEqual([]);
-    expect(result.published.map((entry) => entry.module)).toEqual(modules);
-    server.faults.clear();
-    await expectVerifiable(store);
-    await store.close();
+    await expectPublishedInOneRun(store, hubFaults());
   }, 120_000);
 
   it("publishes everything in one run with 10% of every request failing (503, 429, dropped connections)", async () => {
     const store = await fresh();
-    for (const kind of ["cas-xorb", "cas-shard", "batch", "tree", "paths-info"]) {
-      server.faults.add({ route: kind, kind: "status", status: 503, probability: 0.04 });
-      server.faults.add({ route: kind, kind: "status", status: 429, retryAfter: 0, probability: 0.03 });
-      server.faults.add({ route: kind, kind: "drop", probability: 0.03 });
-    }
-    const result = await syncTo(store);
-    expect(server.faults.injected()).toBeGreaterThan(0);
-    expect(result.failed).toEqual([]);
-    expect(result.published.map((entry) => entry.module)).toEqual(modules);
-    server.faults.clear();
-    await expectVerifiable(store);
-    await store.close();
+    failEveryRoute(0.1);
+    await expectPublishedInOneRun(store, hubFaults());
   }, 120_000);
 
   it("converges within three runs with 30% of every request failing (503, 429, dropped connections)", async () => {
     const store = await fresh();
-    for (const kind of ["cas-xorb", "cas-shard", "batch", "tree", "paths-info"]) {
-      server.faults.add({ route: kind, kind: "status", status: 503, probability: 0.12 });
-      server.faults.add({ route: kind, kind: "status", status: 429, retryAfter: 0, probability: 0.09 });
-      server.faults.add({ route: kind, kind: "drop", probability: 0.09 });
-    }
-    let runs = 0;
-    let failed = modules.length;
-    while (failed > 0 && runs < 3) {
-      runs += 1;
-      failed = (await settledSync(store)).failed.length;
-    }
-    expect(server.faults.injected()).toBeGreaterThan(5);
-    expect(failed).toBe(0);
-    server.faults.clear();
-    await expectVerifiable(store);
-    await store.close();
+    failEveryRoute(0.3);
+    await expectConvergedWithinThreeRuns(store, hubFaults(), 5);
   }, 180_000);
 
   it("converges within three runs with 30% of batch operations failing", async () => {
     const store = await fresh();
     server.faults.add({ route: "batch", kind: "batch-fail", probability: 0.3 });
-    let runs = 0;
-    let failed = modules.length;
-    while (failed > 0 && runs < 3) {
-      runs += 1;
-      failed = (await settledSync(store)).failed.length;
-    }
-    expect(server.faults.injected()).toBeGreaterThan(10);
-    expect(failed).toBe(0);
-    server.faults.clear();
-    await expectVerifiable(store);
-    await store.close();
+    await expectConvergedWithinThreeRuns(store, hubFaults(), 10);
   }, 180_000);
 
   it("completes every other entry when one file is always refused, and gives that entry its own error", async () => {
@@ -480,6 +488,10 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
     await bucket?.cleanup();
   });
   afterEach(() => proxy.clear());
+  const proxyFaults = (): InjectedFaults => ({
+    count: () => proxy.injected().total,
+    clear: () => proxy.clear(),
+  });
   const fresh = async (): Promise<Store> =>
     createS3Store({
       bucket: bucket.bucket,
@@ -492,28 +504,13 @@ describeWithS3("publishing under faults: s3 through the fault proxy", (s3) => {
     const store = await fresh();
     proxy.add({ method: "PUT", kind: "status", status: 503, code: "SlowDown", probability: 0.05 });
     proxy.add({ method: "PUT", kind: "reset", probability: 0.05 });
-    const result = await syncTo(store);
-    expect(proxy.injected().total).toBeGreaterThan(0);
-    expect(result.failed).toEqual([]);
-    proxy.clear();
-    await expectVerifiable(store);
-    await store.close();
+    await expectPublishedInOneRun(store, proxyFaults());
   }, 120_000);
 
   it("converges within three runs with 30% of uploads failing", async () => {
     const store = await fresh();
     proxy.add({ method: "PUT", kind: "reset", probability: 0.3 });
-    let runs = 0;
-    let failed = modules.length;
-    while (failed > 0 && runs < 3) {
-      runs += 1;
-      failed = (await settledSync(store)).failed.length;
-    }
-    expect(proxy.injected().total).toBeGreaterThan(10);
-    expect(failed).toBe(0);
-    proxy.clear();
-    await expectVerifiable(store);
-    await store.close();
+    await expectConvergedWithinThreeRuns(store, proxyFaults(), 10);
   }, 180_000);
 
   warmSyncTests("s3", fresh, true);

@@ -13,10 +13,10 @@ import { fetch, type FetchResult } from "../../src/ops/fetch.ts";
 import { sync } from "../../src/ops/sync.ts";
 import { createS3Store } from "../../src/store/s3/s3-store.ts";
 import type { Store } from "../../src/store/store.ts";
-import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
 import { randomTestPrefix } from "../contract/store-contract.ts";
 import { startS3FaultProxy, type S3FaultProxy } from "../support/s3-fault-proxy.ts";
 import { createTestBucket, describeWithS3, s3StoreEnv } from "../support/s3-test-env.ts";
+import { compileTransferFaultSource } from "../support/transfer-fault-source.ts";
 
 const CV = "2.21.33363.0+82129205";
 const MODEL = "org/model";
@@ -34,21 +34,9 @@ describeWithS3("fetch through a faulty S3 connection", (s3) => {
   beforeAll(async () => {
     bucket = await createTestBucket(s3);
     prefix = randomTestPrefix();
-    const source = await mkdtemp(path.join(tmpdir(), "neff-faults-src-"));
-    // Two large entries go through the file writer (over 1 MiB), the rest through memory.
-    await simulateCompile({
-      graphs: Array.from({ length: ENTRIES - 2 }, (_, i) => `small-${i}`),
-      cacheDir: source,
-      compilerVersion: CV,
-      neffBytes: 40_000,
-    });
-    const large = await simulateCompile({
-      graphs: ["large-0", "large-1"],
-      cacheDir: source,
-      compilerVersion: CV,
-      neffBytes: 3_000_000,
-    });
-    largeModules = large.modules.map((m) => m.name);
+    const compiled = await compileTransferFaultSource(ENTRIES, CV);
+    const source = compiled.cacheDir;
+    largeModules = compiled.largeModules;
     const direct = createS3Store({ bucket: bucket.bucket, prefix, env: s3StoreEnv(s3) });
     await sync({ store: direct, cacheDir: source, compilerVersion: CV, modelId: MODEL });
     await direct.close();
