@@ -90,6 +90,12 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The whole object at `key`, or null when the store has none. */
+export async function readObject(store: Store, key: string): Promise<Buffer | null> {
+  const body = await store.read(key);
+  return body === null ? null : readAll(body);
+}
+
 /** Collects a listing. */
 export async function collect(items: AsyncIterable<ListItem>): Promise<ListItem[]> {
   const out: ListItem[] = [];

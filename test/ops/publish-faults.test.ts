@@ -28,7 +28,7 @@ import { SYNC_PHASES } from "../../src/transfer/plan-sync.ts";
 import type { HubServer } from "../../tools/hub-server/start-hub-server.ts";
 import { startHubServer } from "../../tools/hub-server/start-hub-server.ts";
 import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
-import { randomTestPrefix } from "../contract/store-contract.ts";
+import { randomTestPrefix, readObject } from "../contract/store-contract.ts";
 import type { S3FaultProxy } from "../support/s3-fault-proxy.ts";
 import { startS3FaultProxy } from "../support/s3-fault-proxy.ts";
 import { runCliCaptured } from "../support/run-cli.ts";
@@ -121,14 +121,14 @@ async function expectVerifiable(store: Store): Promise<void> {
       (file: string) => flatEntryKey({ compilerVersion: CV, module, file }),
       (file: string) => modelEntryKey({ compilerVersion: CV, modelId: MODEL, task: TASK, module, file }),
     ]) {
-      const text = await readBytes(store, keyOf(ENTRY_MANIFEST_FILE));
+      const text = await readObject(store, keyOf(ENTRY_MANIFEST_FILE));
       expect(text, `${keyOf(ENTRY_MANIFEST_FILE)} exists`).not.toBeNull();
       const parsed = parseManifest((text as Buffer).toString("utf8"));
       if (!parsed.ok) throw new Error(`${keyOf(ENTRY_MANIFEST_FILE)}: ${parsed.reason}`);
       expect(parsed.manifest.files.map((file) => file.name)).toEqual(names);
       for (const file of parsed.manifest.files) {
         const local = await readFile(path.join(versionDir, module, file.name));
-        const remote = await readBytes(store, keyOf(file.name));
+        const remote = await readObject(store, keyOf(file.name));
         expect(remote?.length, keyOf(file.name)).toBe(file.size);
         expect(sha256(remote as Buffer), keyOf(file.name)).toBe(file.sha256);
         expect(sha256(local)).toBe(file.sha256);
@@ -289,7 +289,7 @@ function corruptionTests(name: string, fresh: () => Promise<Store>, listingsTell
         module: victim,
         file: "model.neff",
       });
-      const original = (await readBytes(store, key)) as Buffer;
+      const original = (await readObject(store, key)) as Buffer;
       const damaged = Buffer.from(original);
       const middle = damaged.length >> 1;
       damaged[middle] = (damaged[middle] as number) ^ 0xff;
@@ -318,7 +318,7 @@ function corruptionTests(name: string, fresh: () => Promise<Store>, listingsTell
       // The NEFF and one manifest; every other file stays as it was.
       expect(repaired.bytes - original.length).toBeGreaterThanOrEqual(0);
       expect(repaired.bytes - original.length).toBeLessThan(4096);
-      expect(sha256((await readBytes(store, key)) as Buffer)).toBe(sha256(original));
+      expect(sha256((await readObject(store, key)) as Buffer)).toBe(sha256(original));
       await expectVerifiable(store);
       const again = await syncTo(store, { verify: true });
       expect(again.published).toEqual([]);
@@ -355,7 +355,7 @@ function warmSyncTests(name: string, fresh: () => Promise<Store>, vouches: boole
       module: modules[0] as string,
       file: ENTRY_MANIFEST_FILE,
     });
-    const original = (await readBytes(store, key)) as Buffer;
+    const original = (await readObject(store, key)) as Buffer;
     const damaged = Buffer.from(original);
     damaged[0] = 0x78;
     await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
@@ -363,7 +363,7 @@ function warmSyncTests(name: string, fresh: () => Promise<Store>, vouches: boole
     expect(reads).toContain(key);
     expect(repaired.failed).toEqual([]);
     // A new manifest, valid again (its time is this run's, so not the original bytes).
-    expect(await readBytes(store, key)).not.toEqual(damaged);
+    expect(await readObject(store, key)).not.toEqual(damaged);
     await expectVerifiable(store);
     await store.close();
   }, 120_000);
@@ -641,14 +641,6 @@ describe("publishing under faults: dir", () => {
 });
 
 // --- helpers ---
-
-async function readBytes(store: Store, key: string): Promise<Buffer | null> {
-  const body = await store.read(key);
-  if (body === null) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");

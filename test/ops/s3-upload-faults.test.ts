@@ -19,7 +19,7 @@ import { sync } from "../../src/ops/sync.ts";
 import { createS3Store } from "../../src/store/s3/s3-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { simulateCompile } from "../../tools/neuronx-cc-sim/simulate-compile.ts";
-import { randomTestPrefix } from "../contract/store-contract.ts";
+import { randomTestPrefix, readObject } from "../contract/store-contract.ts";
 import { startS3FaultProxy, type S3FaultProxy } from "../support/s3-fault-proxy.ts";
 import { createTestBucket, describeWithS3, S3_TRANSPORTS, s3StoreEnv } from "../support/s3-test-env.ts";
 
@@ -180,7 +180,7 @@ describeWithS3("uploads damaged in transit to S3", (s3) => {
               { ifAbsent },
             );
             expect(written.created, key).toBe(true);
-            expect(sha256((await readBytes(store, key)) as Buffer), key).toBe(sha256(bytes));
+            expect(sha256((await readObject(store, key)) as Buffer), key).toBe(sha256(bytes));
           }
           expect(proxy.injected()["flip-upload"]).toBe(2);
         } finally {
@@ -199,7 +199,7 @@ describeWithS3("uploads damaged in transit to S3", (s3) => {
         (file: string) => modelEntryKey({ compilerVersion: CV, modelId: MODEL, module, file }),
       ]) {
         const manifest = parseManifest(
-          ((await readBytes(store, keyOf(ENTRY_MANIFEST_FILE))) as Buffer).toString(),
+          ((await readObject(store, keyOf(ENTRY_MANIFEST_FILE))) as Buffer).toString(),
         );
         if (!manifest.ok) throw new Error(`${keyOf(ENTRY_MANIFEST_FILE)}: ${manifest.reason}`);
         const names = (await readdir(path.join(versionDir, module))).filter(
@@ -209,20 +209,12 @@ describeWithS3("uploads damaged in transit to S3", (s3) => {
         for (const file of manifest.manifest.files) {
           const local = sha256(await readFile(path.join(versionDir, module, file.name)));
           expect(file.sha256, keyOf(file.name)).toBe(local);
-          expect(sha256((await readBytes(store, keyOf(file.name))) as Buffer), keyOf(file.name)).toBe(local);
+          expect(sha256((await readObject(store, keyOf(file.name))) as Buffer), keyOf(file.name)).toBe(local);
         }
       }
     }
   }
 });
-
-async function readBytes(store: Store, key: string): Promise<Buffer | null> {
-  const body = await store.read(key);
-  if (body === null) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
