@@ -90,13 +90,20 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
     return true;
   };
 
-  const files: ReadShardFile[] = [];
-  for (;;) {
-    need(1);
-    if (isBookend(offset)) {
-      offset += SHARD_RECORD_BYTES;
-      break;
+  /** Reads records with `readOne` up to the section's bookend (an all-0xff hash), past which it moves. */
+  const untilBookend = <T>(readOne: () => T): T[] => {
+    const records: T[] = [];
+    for (;;) {
+      need(1);
+      if (isBookend(offset)) {
+        offset += SHARD_RECORD_BYTES;
+        return records;
+      }
+      records.push(readOne());
     }
+  };
+
+  const files = untilBookend((): ReadShardFile => {
     const hash = hashToHex(bytes, offset);
     const flags = view.getUint32(offset + 32, true);
     const count = view.getUint32(offset + 36, true);
@@ -127,16 +134,10 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
       sha256 = Buffer.from(bytes.subarray(offset, offset + HASH_BYTES)).toString("hex");
       offset += SHARD_RECORD_BYTES;
     }
-    files.push({ hash, terms, verification, sha256 });
-  }
+    return { hash, terms, verification, sha256 };
+  });
 
-  const xorbs: ReadShardXorb[] = [];
-  for (;;) {
-    need(1);
-    if (isBookend(offset)) {
-      offset += SHARD_RECORD_BYTES;
-      break;
-    }
+  const xorbs = untilBookend((): ReadShardXorb => {
     const hash = hashToHex(bytes, offset);
     const count = view.getUint32(offset + 36, true);
     const bytesInCas = view.getUint32(offset + 40, true);
@@ -152,8 +153,8 @@ export function parseShard(bytes: Uint8Array): ParsedShard {
       });
       offset += SHARD_RECORD_BYTES;
     }
-    xorbs.push({ hash, bytesInCas, bytesOnDisk, chunks });
-  }
+    return { hash, bytesInCas, bytesOnDisk, chunks };
+  });
   let chunkHashKey: Uint8Array | null = null;
   if (footerSize !== 0) {
     const key = bytes.subarray(limit + FOOTER_HMAC_KEY_OFFSET, limit + FOOTER_HMAC_KEY_OFFSET + HASH_BYTES);
