@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PartialFailureError } from "../errors.ts";
-import { compilerVersionDir } from "../layout/cache-layout.ts";
+import { compilerVersionDir, flatEntryKey } from "../layout/cache-layout.ts";
 import { ENTRY_MANIFEST_FILE } from "../layout/entry-files.ts";
 import { parseManifest } from "../layout/entry-manifest.ts";
 import type { ListedObject } from "../layout/group-store-listing.ts";
@@ -200,7 +200,11 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
         try {
           if (object === undefined) throw new Error("a planned file is missing from the source listing");
           const name = basename(object.key);
-          const flatKey = `${compilerVersionDir(job.compilerVersion)}/${job.module}/${name}`;
+          const flatKey = flatEntryKey({
+            compilerVersion: job.compilerVersion,
+            module: job.module,
+            file: name,
+          });
           result.bytes += await transfer(object, expected.get(job)?.get(name), flatKey);
         } catch (error) {
           if (signal?.aborted) throw error;
