@@ -289,6 +289,16 @@ async function fetchEntries(
       const rest = files.slice(started).sort((a, b) => entryBytes(a.job) - entryBytes(b.job));
       files.splice(started, rest.length, ...rest);
     };
+    /**
+     * A failed download or install: an abort and a read-only cache end the fetch, a full disk
+     * defers the entry, anything else fails that entry alone.
+     */
+    const onLocalFailure = async (job: EntryJob, error: unknown): Promise<void> => {
+      if (signal?.aborted) throw error;
+      if (await onReadOnlyFileSystem(versionDir, error)) throw await readOnlyCacheError(versionDir, error);
+      if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
+      else failEntry(job, error);
+    };
     const fetchFile = async ({ job, file }: { job: EntryJob; file: WantedFile }): Promise<void> => {
       started += 1;
       if (job.failed) return;
@@ -306,10 +316,7 @@ async function fetchEntries(
           onBytes: (bytes) => options.onProgress?.({ type: "bytes", bytes }),
         });
       } catch (error) {
-        if (signal?.aborted) throw error;
-        if (await onReadOnlyFileSystem(versionDir, error)) throw await readOnlyCacheError(versionDir, error);
-        if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
-        else failEntry(job, error);
+        await onLocalFailure(job, error);
         return;
       }
       job.remaining -= 1;
@@ -320,11 +327,7 @@ async function fetchEntries(
           if ("bytes" in outcome)
             options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
         } catch (error) {
-          if (signal?.aborted) throw error;
-          if (await onReadOnlyFileSystem(versionDir, error))
-            throw await readOnlyCacheError(versionDir, error);
-          if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
-          else failEntry(job, error);
+          await onLocalFailure(job, error);
         }
       }
     };
