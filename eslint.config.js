@@ -18,6 +18,15 @@ export default tseslint.config(
     },
   },
   {
+    // The launcher is CommonJS (bin/package.json): it must start without Node's ES module loader.
+    files: ["bin/**/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", __dirname: "readonly", module: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     // Tool configuration files are loaded through their default export.
     files: ["eslint.config.js", "vitest.config.ts"],
     rules: { "no-restricted-syntax": "off" },

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   });
   const entries = Number(values.entries);
   const runs = Math.max(3, Number(values.runs));
-  if (!existsSync(path.join(ROOT, "dist/neff-cache.mjs")))
+  if (!existsSync(path.join(ROOT, "dist/neff-cache.cjs")))
     execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT });
 
   const { dir, made } = await syntheticTree(entries);

@@ -7,7 +7,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "neff-cache: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
-if [ ! -f dist/neff-cache.mjs ] || [ -n "$(find src package.json tsconfig.json tsconfig.build.json -newer dist/neff-cache.mjs -print -quit)" ]; then
+if [ ! -f dist/neff-cache.cjs ] || [ -n "$(find src package.json tsconfig.json tsconfig.build.json -newer dist/neff-cache.cjs -print -quit)" ]; then
   echo "neff-cache: building dist/" >&2
   npm run --silent build >&2
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stages the neff-cache CLI for the Python package (python/, whose build hook runs this):
-# bin/neff-cache.js and the bundle dist/neff-cache.mjs, a package.json, and the runtime
+# bin/neff-cache.js (with bin/package.json, which makes it CommonJS) and the bundle
+# dist/neff-cache.cjs, a package.json, and the runtime
 # dependencies the bundle imports (it leaves npm packages external), copied from node_modules:
 #
 #   bash scripts/stage-python-cli.sh python/src/neff_cache/_cli
@@ -16,9 +17,9 @@ bash scripts/ensure-deps.sh
 
 rm -rf "$TARGET"
 mkdir -p "$TARGET/bin" "$TARGET/dist" "$TARGET/node_modules"
-cp bin/neff-cache.js "$TARGET/bin/"
-cp dist/neff-cache.mjs "$TARGET/dist/"
-# name, version, type (the bundle is ESM) and engines (the Node versions neff_cache accepts).
+cp bin/neff-cache.js bin/package.json "$TARGET/bin/"
+cp dist/neff-cache.cjs "$TARGET/dist/"
+# name, version, type (ESM, as for the npm package) and engines (the Node versions neff_cache accepts).
 node -e '
   const pkg = require("./package.json");
   const out = { name: pkg.name, version: pkg.version, type: pkg.type, engines: pkg.engines, private: true };

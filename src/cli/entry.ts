@@ -1,8 +1,12 @@
 /**
- * The process entry of the `neff-cache` binary (bundled into dist/neff-cache.mjs): runs one
+ * The process entry of the `neff-cache` binary (bundled into dist/neff-cache.cjs): runs one
  * command line with the real process and is the one place that exits.
  */
+import { COMMANDS } from "./commands.ts";
 import { runCli } from "./main.ts";
+
+/** For the launcher (bin/neff-cache.js), which keeps a code cache per command and none for a typo. */
+export const commandNames: readonly string[] = COMMANDS.map((command) => command.name);
 
 function onProcessSignal(listener: (signal: NodeJS.Signals) => void): () => void {
   let count = 0;
@@ -31,7 +35,7 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-const code = await runCli({
+void runCli({
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
@@ -40,7 +44,8 @@ const code = await runCli({
   interactive: process.stderr.isTTY === true,
   onSignal: onProcessSignal,
   ...(process.stdin.isTTY === true ? { confirm } : {}),
+}).then((code) => {
+  // Exit once stdout has drained: a piped `--json` document must arrive whole, and open
+  // keep-alive sockets must not hold the process.
+  process.stdout.write("", () => process.exit(code));
 });
-// Exit once stdout has drained: a piped `--json` document must arrive whole, and open
-// keep-alive sockets must not hold the process.
-process.stdout.write("", () => process.exit(code));
