@@ -25,7 +25,7 @@ export interface CliIo {
   interactive: boolean;
   /** Process signals arrive through this; tests drive it directly. */
   onSignal?: (listener: (signal: NodeJS.Signals) => void) => () => void;
-  /** Asks the user yes or no; given only when stdin is a terminal. */
+  /** Asks the user yes or no; given only when stdin is a terminal (may be a getter, read only when needed). */
   confirm?: (question: string) => Promise<boolean>;
 }
 
@@ -69,7 +69,10 @@ export async function runCli(io: CliIo): Promise<number> {
     signal: controller.signal,
     stderr: io.stderr,
     interactive: io.interactive,
-    ...(io.confirm ? { confirm: io.confirm } : {}),
+    // Read when a command asks: for the process, that is when stdin is looked at.
+    get confirm() {
+      return io.confirm;
+    },
     log,
     trapSignals: (handler) => {
       trap = handler;
