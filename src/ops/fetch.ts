@@ -8,7 +8,7 @@
  */
 import { constants as fsConstants, readdirSync } from "node:fs";
 import { access, stat, statfs, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { PartialFailureError, UsageError } from "../errors.ts";
 import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
 import type { EntryState } from "../layout/classify-entry.ts";
@@ -608,7 +608,9 @@ function readLocalNames(versionDir: string): Set<string> {
  */
 function readLocalState(versionDir: string, module: string): EntryState | null {
   try {
-    const names = readdirSync(join(versionDir, module));
+    // Both parts are normal already (a module name is one safe segment): path.join's
+    // normalisation was a sixth of reading 1,000 local entries.
+    const names = readdirSync(`${versionDir}${sep}${module}`);
     const state = classifyEntry(names);
     return state !== "success" && names.some((name) => name.endsWith(".lock")) ? "locked" : state;
   } catch (error) {
