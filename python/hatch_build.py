@@ -26,10 +26,10 @@ class CliBuildHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if STAGE_SCRIPT.is_file():
             stage_from_checkout()
-        if not (STAGED / "dist" / "neff-cache.mjs").is_file():
+        if not (STAGED / "dist" / "neff-cache.cjs").is_file():
             raise RuntimeError(
                 "neff-cache: the bundled CLI is missing from the package "
-                f"({STAGED}/dist/neff-cache.mjs), and this is not a checkout of the repository that "
+                f"({STAGED}/dist/neff-cache.cjs), and this is not a checkout of the repository that "
                 "could build it. Build the package from the repository (pip install ./python)."
             )
 

