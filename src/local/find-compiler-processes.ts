@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import fsp from "node:fs/promises";
 import path from "node:path";
 
 /** Process names of the Neuron compiler: the driver and its back-end. */
@@ -34,7 +34,7 @@ export async function findCompilerProcesses(
   const selfPid = options.selfPid ?? process.pid;
   let pids: string[];
   try {
-    pids = (await readdir(procDir)).filter((name) => /^\d+$/.test(name));
+    pids = (await fsp.readdir(procDir)).filter((name) => /^\d+$/.test(name));
   } catch {
     return [];
   }
@@ -66,7 +66,7 @@ async function matchProcess(dir: string, names: ReadonlySet<string>): Promise<st
 
 async function readOrEmpty(file: string): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    return await fsp.readFile(file, "utf8");
   } catch {
     return "";
   }

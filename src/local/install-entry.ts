@@ -5,7 +5,6 @@
  * leaves either the old entry, no entry, or the complete new one — never a partial one.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -169,8 +168,7 @@ export async function removeAbandonedStaging(
   const root = join(versionDir, STAGING_DIR_NAME);
   let names: string[];
   try {
-    // Synchronous: on a warm fetch this is the one call that would load the promise-based API.
-    names = readdirSync(root);
+    names = await readdir(root);
   } catch {
     return 0;
   }

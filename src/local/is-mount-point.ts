@@ -1,13 +1,10 @@
-import { statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 
-/**
- * True when `dir` is the root of a mounted file system (as Python's `os.path.ismount`). False when
- * it does not exist. Two stat calls, synchronous as the local-cache reads are (see LocalFs).
- */
+/** True when `dir` is the root of a mounted file system (as Python's `os.path.ismount`). False when it does not exist. */
 export async function isMountPoint(dir: string): Promise<boolean> {
   try {
-    const [self, parent] = [statSync(dir), statSync(dirname(dir))];
+    const [self, parent] = await Promise.all([stat(dir), stat(dirname(dir))]);
     return self.dev !== parent.dev || self.ino === parent.ino;
   } catch {
     return false;

@@ -1,5 +1,5 @@
 import fs, { type Dirent, type Stats } from "node:fs";
-import { rename, rm, unlink, utimes } from "node:fs/promises";
+import fsp from "node:fs/promises";
 
 /**
  * The file-system calls the local-cache code makes. Defaults to `node:fs`; tests wrap it to
@@ -25,8 +25,8 @@ export const nodeLocalFs: LocalFs = {
   readdirSync: (path) => fs.readdirSync(path),
   readdirTypedSync: (path) => fs.readdirSync(path, { withFileTypes: true }),
   lstatSync: (path) => fs.lstatSync(path),
-  rename: (from, to) => rename(from, to),
-  rm: (path, options) => rm(path, options),
-  unlink: (path) => unlink(path),
-  utimes: (path, atime, mtime) => utimes(path, atime, mtime),
+  rename: (from, to) => fsp.rename(from, to),
+  rm: (path, options) => fsp.rm(path, options),
+  unlink: (path) => fsp.unlink(path),
+  utimes: (path, atime, mtime) => fsp.utimes(path, atime, mtime),
 };

@@ -609,7 +609,7 @@ function readLocalNames(versionDir: string): Set<string> {
 function readLocalState(versionDir: string, module: string): EntryState | null {
   try {
     // Both parts are normal already (a module name is one safe segment): path.join's
-    // normalisation was a sixth of reading 1,000 local entries.
+    // normalisation was a fifth of reading 1,000 local entries (V8 profile).
     const names = readdirSync(`${versionDir}${sep}${module}`);
     const state = classifyEntry(names);
     return state !== "success" && names.some((name) => name.endsWith(".lock")) ? "locked" : state;

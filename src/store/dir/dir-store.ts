@@ -569,7 +569,7 @@ function entryPlace(parent: Folder, entry: Dirent): Folder | null {
   if (TEMP_NAME.test(entry.name)) return null;
   // A name no key can address (backslash, control characters) cannot be read back: skip it. The
   // parent's key is safe already, so the name alone decides (checking whole keys again at every
-  // level was a fifth of a folder-only listing of 1,000 entry folders).
+  // level was a seventh of a folder-only listing of 1,000 entry folders, V8 profile).
   if (storeKeyProblem(entry.name) !== null) return null;
   const key = parent.key === "" ? entry.name : `${parent.key}/${entry.name}`;
   // A readdir name holds no separator and the parent paths are already normal: path.join's
@@ -639,7 +639,7 @@ async function hasAnyFile(folder: Folder, context: Walk): Promise<boolean> {
   const inner: Folder[] = [];
   for (const entry of entries) {
     // A plain file is listed by name alone; its stat (the size a listing reports) was a fifth
-    // of a folder-only listing of 1,000 entry folders.
+    // of a folder-only listing of 1,000 entry folders (V8 profile).
     if (entry.isFile() && entryPlace(folder, entry) !== null) return true;
     const resolved =
       context.calls === "sync"
