@@ -64,13 +64,17 @@ function runBundle(bundle, cacheDir) {
         writeCodeCache(file, script);
     });
   }
-  script.runInThisContext()(
-    module.exports,
-    nodeModule.createRequire(bundle),
-    module,
-    bundle,
-    path.dirname(bundle),
-  );
+  // `this` is the module's exports, as for any CommonJS module.
+  script
+    .runInThisContext()
+    .call(
+      module.exports,
+      module.exports,
+      nodeModule.createRequire(bundle),
+      module,
+      bundle,
+      path.dirname(bundle),
+    );
 }
 
 /**
