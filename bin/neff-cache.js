@@ -39,7 +39,11 @@ function runBundle(bundle, cacheDir) {
     require(bundle);
     return;
   }
-  const source = fs.readFileSync(bundle, "utf8");
+  // esbuild writes every string of the bundle in ASCII (\u escapes), so only a comment can hold
+  // another byte: read as Latin-1, the source is a one-byte string however many such comments
+  // there are (one "…" made UTF-8 decoding return a two-byte string of the whole bundle, and
+  // reading took 2.0 ms instead of 0.5 ms).
+  const source = fs.readFileSync(bundle, "latin1");
   const argument = process.argv[2] ?? "";
   const command = /^[a-z][a-z-]{0,31}$/.test(argument) ? argument : "other";
   // One folder per command: what `exec` compiles is not what `ls` does. Options without a

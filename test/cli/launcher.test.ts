@@ -92,6 +92,14 @@ describe("the launcher's code cache", () => {
     expect(keygen.length).toBeGreaterThan(other.length);
   });
 
+  it("keeps the bundle's non-ASCII text intact", async () => {
+    for (const round of ["compiles", "uses its cache"]) {
+      const help = await runBin(["lookup", "--help"], { XDG_CACHE_HOME: cacheHome });
+      expect(help.code, `${round}: ${help.stderr}`).toBe(0);
+      expect(help.stdout).toContain("(bf16, bfloat16, fp16, …)");
+    }
+  });
+
   it("replaces a cache V8 refuses, and the command runs as without one", async () => {
     await runBin(["--version"], { XDG_CACHE_HOME: cacheHome });
     const [name] = [...(await cacheFiles(cacheHome, "other")).keys()] as [string];
