@@ -42,6 +42,13 @@ export interface ListOptions extends CallOptions {
    * @default true
    */
   recursive?: boolean;
+  /**
+   * Keys (relative to the store root, below `prefix`) where the listing may start further
+   * requests, in parallel, instead of following one chain of pages: where the caller expects
+   * about a page of keys between two of them. The items are the same with or without; a backend
+   * that cannot start a listing at a key (`capabilities.parallelListing` false) ignores them.
+   */
+  parallelFrom?: readonly string[];
 }
 
 export interface ReadOptions extends CallOptions {
@@ -108,6 +115,8 @@ export interface StoreCapabilities {
   batchWrite: boolean;
   /** Hashes that `list` and `stat` report for every object. */
   listedHashes: ReadonlyArray<"md5" | "etag" | "xet" | "sha256">;
+  /** `list` follows `parallelFrom`: a listing of many pages costs about one page's round trip. */
+  parallelListing: boolean;
 }
 
 export interface Store {

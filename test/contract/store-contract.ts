@@ -200,6 +200,17 @@ export function runStoreContract(options: StoreContractOptions): void {
       ).toEqual(["tree/b", "tree/g"]);
       const deeper = await collect(store.list("tree/b", { recursive: false }));
       expect(deeper.map((e) => `${e.type}:${e.key}`).sort()).toEqual(["dir:tree/b/d", "file:tree/b/c.txt"]);
+      // Parallel starts change how a backend lists, never what: at a sub-prefix, inside one, on a
+      // file's own key, outside the prefix, repeated and unsorted.
+      const parallelFrom = ["tree/g", "tree/b/d/e.txt", "tree/a.txt", "elsewhere/z", "tree/b", "tree/b"];
+      for (const recursive of [true, false]) {
+        const plain = await collect(store.list("tree", { recursive }));
+        const started = await collect(store.list("tree", { recursive, parallelFrom }));
+        expect(typedKeys(started)).toEqual(typedKeys(plain));
+      }
+      expect(typedKeys(await collect(store.list("tree/b", { recursive: false, parallelFrom })))).toEqual(
+        typedKeys(deeper),
+      );
     });
 
     item(
@@ -215,6 +226,18 @@ export function runStoreContract(options: StoreContractOptions): void {
         const shallow = await collect(store.list("page", { recursive: false }));
         expect(shallow).toHaveLength(count);
         expect(shallow.every((entry) => entry.type === "dir")).toBe(true);
+        // Started at every 300th folder and at one file's key: the same items, each once.
+        const parallelFrom = [
+          ...keys.filter((_, i) => i % 300 === 0).map((key) => key.slice(0, -2)),
+          keys[500] ?? "",
+        ];
+        for (const [recursive, plain] of [
+          [true, all],
+          [false, shallow],
+        ] as const) {
+          const started = await collect(store.list("page", { recursive, parallelFrom }));
+          expect(typedKeys(started)).toEqual(typedKeys(plain));
+        }
         await deleteObjects(store, keys);
         expect(await collect(store.list("page"))).toEqual([]);
       },
@@ -627,6 +650,11 @@ function expectHashes(store: Store, object: StoreObject, bytes: Buffer): void {
 
 function files(items: ListItem[]): StoreObject[] {
   return items.filter((item): item is ListItem & { type: "file" } => item.type === "file");
+}
+
+/** `type:key` of every item, sorted: a listing's content whatever its order. */
+function typedKeys(items: ListItem[]): string[] {
+  return items.map((item) => `${item.type}:${item.key}`).sort();
 }
 
 function keysOf(items: ListItem[]): string[] {

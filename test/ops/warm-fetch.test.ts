@@ -3,7 +3,7 @@
  * cold one lists the area's files at once. Checked on a real directory store, with its listing
  * calls recorded on the way through.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -84,4 +84,33 @@ it("lists folders when warm, files only of the missing folders, and the whole ar
   await rm(path.join(versionDir, lost), { recursive: true });
   const seen = await fetchWith([]);
   expect(seen.skipped.find((s) => s.module === lost)?.reason).toBe("remote-incomplete");
+});
+
+it("starts the folder listing at every 500th local entry where the store lists in parallel", async () => {
+  const { generateSyntheticCache } = await import("../../tools/synthetic-cache/generate-synthetic-cache.ts");
+  await generateSyntheticCache({ dir: cacheDir, compilerVersion: CV, success: 1200, profile: "small" });
+  const local = (await readdir(path.join(cacheDir, `neuronxcc-${CV}`))).sort();
+  const dir = createDirStore({ root: storeRoot });
+  const seen: Array<readonly string[] | undefined> = [];
+  const listing = (parallelListing: boolean): Store => ({
+    ...dir,
+    capabilities: { ...dir.capabilities, parallelListing },
+    list: (prefix: string, options?: ListOptions) => {
+      if (options?.recursive === false) seen.push(options.parallelFrom);
+      return dir.list(prefix, options);
+    },
+  });
+  for (const parallelListing of [true, false]) {
+    const result = await fetch({
+      store: listing(parallelListing),
+      cacheDir,
+      compilerVersion: CV,
+      modelId: MODEL,
+    });
+    expect(result.fetched).toEqual([]);
+  }
+  expect(seen).toEqual([
+    [`${PREFIX}/${local[500] as string}`, `${PREFIX}/${local[1000] as string}`],
+    undefined,
+  ]);
 });

@@ -82,6 +82,8 @@ const CAPABILITIES: StoreCapabilities = {
   batchDelete: false,
   batchWrite: false,
   listedHashes: [],
+  // No round trips to save: a listing reads folders ahead on libuv's threads already.
+  parallelListing: false,
 };
 
 /** Opens a directory store. Nothing touches the disk until the first call. */

@@ -92,6 +92,8 @@ const CAPABILITIES: StoreCapabilities = {
   batchDelete: true,
   batchWrite: true,
   listedHashes: ["xet"],
+  // The tree route goes on only from its own opaque cursor; it cannot start at a key.
+  parallelListing: false,
 };
 
 /** A store on `hf://buckets/<namespace>/<name>[/prefix]`. */

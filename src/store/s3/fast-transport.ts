@@ -76,6 +76,7 @@ export function createFastTransport(settings: S3Settings, agent: HttpAgent | Htt
       if (input.prefix !== undefined) query.push(["prefix", input.prefix]);
       if (input.delimiter !== undefined) query.push(["delimiter", input.delimiter]);
       if (input.continuationToken !== undefined) query.push(["continuation-token", input.continuationToken]);
+      if (input.startAfter !== undefined) query.push(["start-after", input.startAfter]);
       const res = await send({ method: "GET", query, signal });
       return parseListObjectsV2(await readText(res));
     },

@@ -113,6 +113,8 @@ const CAPABILITIES: StoreCapabilities = {
   batchDelete: true,
   batchWrite: false,
   listedHashes: ["md5", "etag"],
+  // ListObjectsV2's start-after begins a listing at any key.
+  parallelListing: true,
 };
 
 /** Opens an S3 store. No SDK is loaded and no request is sent until the first call. */
@@ -356,6 +358,61 @@ export function createS3Store(options: S3StoreOptions): Store {
     }
   };
 
+  /**
+   * The listing of the keys in (after, upTo] (all of them when both are undefined): pages from
+   * start-after `after` until a page reaches past `upTo`, whose items past it are left to the
+   * next range.
+   */
+  async function* listRange(
+    prefix: string,
+    under: string,
+    recursive: boolean,
+    after: string | undefined,
+    upTo: string | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ListItem> {
+    const input = {
+      prefix: under === "" ? undefined : under,
+      delimiter: recursive ? undefined : "/",
+      continuationToken: undefined as string | undefined,
+      startAfter: after,
+    };
+    const within = (fullKey: string): boolean => upTo === undefined || compareKeys(fullKey, upTo) <= 0;
+    do {
+      const page = await call("list", prefix || undefined, signal, (t) => t.listPage(input, signal));
+      input.startAfter = undefined;
+      let reachedEnd = false;
+      for (const common of page.prefixes) {
+        // A sub-prefix that `upTo` falls inside sorts before it, and is in the next range too.
+        if (!within(common)) {
+          reachedEnd = true;
+          continue;
+        }
+        const key = relKey(common.replace(/\/$/, ""));
+        if (key !== null && storeKeyProblem(key) === null) yield { type: "dir", key };
+      }
+      for (const object of page.objects) {
+        if (!within(object.key)) {
+          reachedEnd = true;
+          continue;
+        }
+        const key = relKey(object.key);
+        // Folder markers ("a/") and keys no store key can name are not objects of this store.
+        if (key === null || storeKeyProblem(key) !== null) continue;
+        yield { type: "file", ...toObject(key, object.size, object.etag, object.lastModified) };
+      }
+      if (reachedEnd) return;
+      // Bailing out on a missing token would silently return a partial listing.
+      input.continuationToken = page.isTruncated ? page.nextToken : undefined;
+      if (page.isTruncated && input.continuationToken === undefined) {
+        throw new StoreError(`The listing of ${url}/${prefix} was cut short without a continuation token.`, {
+          store: "s3",
+          retryable: true,
+        });
+      }
+    } while (input.continuationToken !== undefined);
+  }
+
   const store: Store = {
     kind: "s3",
     url,
@@ -366,35 +423,33 @@ export function createS3Store(options: S3StoreOptions): Store {
       const recursive = listOptions.recursive ?? true;
       const signal = listOptions.signal;
       const base = joinKey(rootPrefix, prefix);
-      const input = {
-        prefix: base === "" ? undefined : `${base}/`,
-        delimiter: recursive ? undefined : "/",
-        continuationToken: undefined as string | undefined,
-      };
-      do {
-        const page = await call("list", prefix || undefined, signal, (t) => t.listPage(input, signal));
-        for (const common of page.prefixes) {
-          const key = relKey(common.replace(/\/$/, ""));
-          if (key !== null && storeKeyProblem(key) === null) yield { type: "dir", key };
+      const under = base === "" ? "" : `${base}/`;
+      const starts = listingStarts(
+        (listOptions.parallelFrom ?? []).map((key) => joinKey(rootPrefix, key)),
+        under,
+      );
+      if (starts.length === 0) {
+        yield* listRange(prefix, under, recursive, undefined, undefined, signal);
+        return;
+      }
+      // Every range is read at once: the listing costs about one page's round trip instead of one
+      // per page in turn (1,000 entry folders on Ceph RGW, which pages them 672 + 328: 28 + 18 ms
+      // one after the other).
+      const ranges = [undefined, ...starts].map((after, index) =>
+        collectItems(listRange(prefix, under, recursive, after, starts[index], signal)),
+      );
+      for (const range of ranges) range.catch(() => undefined);
+      // A start inside a sub-prefix puts that sub-prefix in the ranges on both sides of it.
+      const dirs = new Set<string>();
+      for (const range of ranges) {
+        for (const item of await range) {
+          if (item.type === "dir") {
+            if (dirs.has(item.key)) continue;
+            dirs.add(item.key);
+          }
+          yield item;
         }
-        for (const object of page.objects) {
-          const key = relKey(object.key);
-          // Folder markers ("a/") and keys no store key can name are not objects of this store.
-          if (key === null || storeKeyProblem(key) !== null) continue;
-          yield { type: "file", ...toObject(key, object.size, object.etag, object.lastModified) };
-        }
-        // Bailing out on a missing token would silently return a partial listing.
-        input.continuationToken = page.isTruncated ? page.nextToken : undefined;
-        if (page.isTruncated && input.continuationToken === undefined) {
-          throw new StoreError(
-            `The listing of ${url}/${prefix} was cut short without a continuation token.`,
-            {
-              store: "s3",
-              retryable: true,
-            },
-          );
-        }
-      } while (input.continuationToken !== undefined);
+      }
     },
 
     async stat(key: string, callOptions: CallOptions = {}): Promise<StoreObject | null> {
@@ -712,4 +767,30 @@ function sequentialReader(source: WriteSource): {
     },
     close: reset,
   };
+}
+
+/**
+ * The starts of a parallel listing below `under`: inside it, in S3's key order (UTF-8 bytes),
+ * each once, at most MAX_LISTING_STARTS of them, evenly chosen.
+ */
+export function listingStarts(keys: readonly string[], under: string): string[] {
+  const inside = [...new Set(keys.filter((key) => key.startsWith(under) && key.length > under.length))];
+  inside.sort(compareKeys);
+  if (inside.length <= MAX_LISTING_STARTS) return inside;
+  const step = inside.length / MAX_LISTING_STARTS;
+  return Array.from({ length: MAX_LISTING_STARTS }, (_, index) => inside[Math.floor(index * step)] as string);
+}
+
+/** Listings in flight for one `list` call, at most: one per start and one from the beginning. */
+const MAX_LISTING_STARTS = 15;
+
+/** S3's order of keys: their UTF-8 bytes (JS's own string order differs beyond the BMP). */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+async function collectItems(items: AsyncIterable<ListItem>): Promise<ListItem[]> {
+  const all: ListItem[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }

@@ -14,6 +14,8 @@ export interface ListPageInput {
   prefix: string | undefined;
   delimiter: string | undefined;
   continuationToken: string | undefined;
+  /** Only keys after this one (first page only: a continuation token carries it on). */
+  startAfter?: string | undefined;
 }
 
 export interface ListedObject {

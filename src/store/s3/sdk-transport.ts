@@ -70,6 +70,7 @@ export function createSdkTransport(
             Prefix: input.prefix,
             Delimiter: input.delimiter,
             ContinuationToken: input.continuationToken,
+            StartAfter: input.startAfter,
           }),
         signal,
       );
