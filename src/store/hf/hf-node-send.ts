@@ -16,6 +16,14 @@ import type { HfSend } from "./hf-response.ts";
 /** As many redirects as `fetch` follows. */
 const MAX_REDIRECTS = 20;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/**
+ * An idle pooled socket is closed after this long (a request's own timeout replaces it while the
+ * socket is in use). A server or load balancer that drops idle connections without saying so
+ * would otherwise make the next request on that socket fail with ECONNRESET, which a request that
+ * may not be repeated (a registration batch) cannot retry. 4 s, as undici's keep-alive default;
+ * a server's `Keep-Alive: timeout=` hint shortens it (Node's agent reads it).
+ */
+const IDLE_SOCKET_MS = 4_000;
 
 export interface NodeSender {
   send: HfSend;
@@ -35,7 +43,7 @@ export function createNodeSender(maxSockets: number): NodeSender {
         protocol === "https:"
           ? process.getBuiltinModule("node:https")
           : process.getBuiltinModule("node:http");
-      agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+      agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: IDLE_SOCKET_MS });
       agents.set(protocol, agent);
     }
     return agent;
