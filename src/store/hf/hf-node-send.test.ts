@@ -43,7 +43,7 @@ describe("createNodeSender", () => {
     const hub = await serve((_req, res) => {
       res.writeHead(302, { Location: `${cdn.url}/blob?sig=x` }).end("redirecting");
     });
-    const sender = createNodeSender(4);
+    const sender = createNodeSender({ maxSockets: 4, env: {} });
     try {
       const response = await sender.send(
         `${hub.url}/buckets/a/b/resolve/k`,
@@ -67,7 +67,7 @@ describe("createNodeSender", () => {
       if (req.url === "/start") res.writeHead(303, { Location: "/next" }).end();
       else res.end(req.method);
     });
-    const sender = createNodeSender(4);
+    const sender = createNodeSender({ maxSockets: 4, env: {} });
     try {
       const response = await sender.send(
         `${hub.url}/start`,
@@ -85,12 +85,32 @@ describe("createNodeSender", () => {
     }
   });
 
+  it("goes through HTTP_PROXY when NODE_USE_ENV_PROXY=1, as Node's fetch does, and only then", async () => {
+    const proxy = await serve((req, res) => res.end(`proxied ${req.url}`));
+    const hub = await serve((_req, res) => res.end("direct"));
+    const url = `${hub.url}/api/buckets/a/b`;
+    const proxied = createNodeSender({
+      maxSockets: 4,
+      env: { NODE_USE_ENV_PROXY: "1", HTTP_PROXY: proxy.url },
+    });
+    const direct = createNodeSender({ maxSockets: 4, env: { HTTP_PROXY: proxy.url } });
+    try {
+      const viaProxy = await proxied.send(url, { method: "GET", headers: {} }, 5_000, undefined);
+      expect(await viaProxy.text()).toBe(`proxied ${url}`);
+      const withoutProxy = await direct.send(url, { method: "GET", headers: {} }, 5_000, undefined);
+      expect(await withoutProxy.text()).toBe("direct");
+    } finally {
+      proxied.close();
+      direct.close();
+    }
+  });
+
   it("fails a body that goes silent with a TimeoutError", async () => {
     const hub = await serve((_req, res) => {
       res.writeHead(200, { "Content-Length": "10" });
       res.write("12345");
     });
-    const sender = createNodeSender(4);
+    const sender = createNodeSender({ maxSockets: 4, env: {} });
     try {
       const response = await sender.send(`${hub.url}/slow`, { method: "GET", headers: {} }, 200, undefined);
       const error = await response.text().then(

@@ -31,8 +31,21 @@ export interface NodeSender {
   close(): void;
 }
 
-/** Creates the sender of one store; `maxSockets` bounds the connections per host. */
-export function createNodeSender(maxSockets: number): NodeSender {
+export interface NodeSenderOptions {
+  /** Connections per host. */
+  maxSockets: number;
+  /**
+   * The environment: with `NODE_USE_ENV_PROXY=1`, requests go through its `HTTP_PROXY` /
+   * `HTTPS_PROXY` (minus `NO_PROXY`), as Node's `fetch` then does (Node 22.21 / 24.5 and later;
+   * older versions ignore both).
+   */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Creates the sender of one store. */
+export function createNodeSender(options: NodeSenderOptions): NodeSender {
+  const { maxSockets } = options;
+  const proxyEnv = options.env.NODE_USE_ENV_PROXY === "1" ? { ...options.env } : undefined;
   const agents = new Map<string, HttpAgent | HttpsAgent>();
   const agentFor = (protocol: string): HttpAgent | HttpsAgent => {
     let agent = agents.get(protocol);
@@ -43,7 +56,13 @@ export function createNodeSender(maxSockets: number): NodeSender {
         protocol === "https:"
           ? process.getBuiltinModule("node:https")
           : process.getBuiltinModule("node:http");
-      agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: IDLE_SOCKET_MS });
+      agent = new Agent({
+        keepAlive: true,
+        maxSockets,
+        maxFreeSockets: maxSockets,
+        timeout: IDLE_SOCKET_MS,
+        ...(proxyEnv === undefined ? {} : { proxyEnv }),
+      });
       agents.set(protocol, agent);
     }
     return agent;

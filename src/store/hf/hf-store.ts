@@ -53,7 +53,10 @@ export interface HfStoreOptions {
   name: string;
   /** Key prefix inside the bucket ("" for the whole bucket). */
   prefix: string;
-  /** Environment: `HF_TOKEN`, `HF_HOME`, `XDG_CACHE_HOME`, `HOME`, `HF_ENDPOINT`. */
+  /**
+   * Environment: `HF_TOKEN`, `HF_HOME`, `XDG_CACHE_HOME`, `HOME`, `HF_ENDPOINT`; with
+   * `NODE_USE_ENV_PROXY=1`, `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` (see hf-node-send.ts).
+   */
   env: Record<string, string | undefined>;
   /**
    * Injectable transport: when given, every request (Hub and CAS) goes through it. By default Hub
@@ -111,7 +114,8 @@ export function createHfStore(options: HfStoreOptions): Store {
   const apiPath = `/api/buckets/${bucket}`;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const fetchFn = options.fetch ?? globalThis.fetch;
-  const sender = options.fetch === undefined ? createNodeSender(MAX_SOCKETS) : undefined;
+  const sender =
+    options.fetch === undefined ? createNodeSender({ maxSockets: MAX_SOCKETS, env: options.env }) : undefined;
   const http: HfHttp = createHfHttp({
     endpoint,
     bucket,
