@@ -28,7 +28,14 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function createCountingProxy(target: string): Promise<CountingProxy> {
+/** Names a request's kind from its method, path with query, and whether it names a copy source. */
+export type RequestClassifier = (method: string, url: string, hasCopySource: boolean) => S3RequestKind;
+
+/** A proxy to `target`; requests are counted by `classify` (S3 operations unless told otherwise). */
+export async function createCountingProxy(
+  target: string,
+  classify: RequestClassifier = classifyS3Request,
+): Promise<CountingProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   let counts: RequestCounts = { total: 0 };
@@ -55,7 +62,7 @@ export async function createCountingProxy(target: string): Promise<CountingProxy
       tick(-1);
     };
     res.on("close", end);
-    const kind = classifyS3Request(
+    const kind = classify(
       req.method ?? "GET",
       req.url ?? "/",
       req.headers["x-amz-copy-source"] !== undefined,

@@ -20,7 +20,7 @@ import { s3EndpointFromEnv } from "./s3-endpoint.ts";
 import { warmExecComparison } from "./sections/exec.ts";
 import { memoryResults } from "./sections/memory.ts";
 import { statusResult } from "./sections/status.ts";
-import { hfComparisons } from "./sections/hf.ts";
+import { hfComparisons, startBenchHub } from "./sections/hf.ts";
 import { dirFetchComparison, fetchComparison, syncComparison } from "./sections/transfer.ts";
 import { MANY_SMALL_SET, MODEL_SET } from "./sets.ts";
 import { judgeTargets } from "./targets.ts";
@@ -70,10 +70,15 @@ async function main(): Promise<void> {
       if (wants("dir")) comparisons.push(await dirFetchComparison(ctx, spec));
     }
     if (wants("exec")) {
-      for (const spec of [MODEL_SET, MANY_SMALL_SET]) {
-        for (const kind of ["s3", "dir"] as const) {
-          comparisons.push(await warmExecComparison(ctx, proxy, spec, kind));
+      const hub = await startBenchHub(ctx, "exec-hub-data");
+      try {
+        for (const spec of [MODEL_SET, MANY_SMALL_SET]) {
+          for (const kind of ["s3", "dir", "hf"] as const) {
+            comparisons.push(await warmExecComparison(ctx, proxy, spec, kind, hub));
+          }
         }
+      } finally {
+        await hub.close();
       }
     }
     if (wants("status")) {

@@ -84,6 +84,20 @@ export function judgeTargets(results: Partial): TargetResult[] {
     pass: verdict(listings, (v) => v <= EXEC_LISTINGS_PER_STORE),
     ...(exec?.candidate.requests ? { note: `${exec.candidate.requests.total} requests in all` } : {}),
   });
+  // The hf store's warm exec, counted at its Hub: one tree listing per store, whatever the set.
+  for (const found of results.comparisons.filter((c) => c.id.startsWith("exec-warm-hf-"))) {
+    const requests = found.candidate.requests;
+    const value = requests ? (requests.list ?? 0) : null;
+    targets.push({
+      id: found.id.replace("exec-warm", "exec-listings"),
+      description: `warm exec listing requests (hf store, ${found.set ?? found.id.slice("exec-warm-hf-".length)})`,
+      value,
+      unit: "",
+      limit: `≤ ${EXEC_LISTINGS_PER_STORE}`,
+      pass: verdict(value, (v) => v <= EXEC_LISTINGS_PER_STORE),
+      ...(requests ? { note: `${requests.total} Hub requests in all` } : {}),
+    });
+  }
   const status = results.status;
   const du = status?.reference?.ms.median ?? 0;
   const statusRatio = status && du > 0 ? status.ms.median / du : null;

@@ -12,7 +12,10 @@ import { promisify } from "node:util";
 import { createHfStore } from "../../src/store/hf/hf-store.ts";
 import { startHubProcess } from "../../test/support/hub-process.ts";
 import type { HubProcess } from "../../test/support/hub-process.ts";
+import type { S3RequestKind } from "../classify-s3-request.ts";
 import type { BenchContext } from "../context.ts";
+import { createCountingProxy } from "../counting-proxy.ts";
+import type { CountingProxy } from "../counting-proxy.ts";
 import type { Command, Side } from "../measure.ts";
 import { flatPrefix, neffFetch, neffSync, perModelPrefix } from "../neff-cache.ts";
 import type { Comparison } from "../results.ts";
@@ -29,14 +32,19 @@ const BUCKET = "neff";
 /** Size of the file chunked and hashed by both sides. */
 const HASH_FILE_BYTES = 256 * 1024 * 1024;
 
-/** The hf comparisons, or the reason they cannot run. */
-export async function hfComparisons(
-  ctx: BenchContext,
-  spec: SetSpec,
-): Promise<{ comparisons: Comparison[] } | { skipped: string }> {
-  const python = process.env.NEFF_TEST_PYTHON;
-  if (!python) return { skipped: "NEFF_TEST_PYTHON is not set: run it through `npm run bench`" };
-  const hub = await startHubProcess({ tokens: [TOKEN], dataDir: await ctx.freshDir("hub-data") });
+/** A local Hub in its own process with the bench bucket created, and a request-counting proxy to it. */
+export interface BenchHub {
+  hub: HubProcess;
+  /** Counts Hub requests by kind (`list` is a tree listing). */
+  proxy: CountingProxy;
+  /** The environment of a client of this Hub, reached at `endpoint` (the Hub itself by default). */
+  env(endpoint?: string): NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+/** Starts the local Hub for one bench section. */
+export async function startBenchHub(ctx: BenchContext, name: string): Promise<BenchHub> {
+  const hub = await startHubProcess({ tokens: [TOKEN], dataDir: await ctx.freshDir(name) });
   try {
     const created = await fetch(`${hub.url}/api/buckets/${NAMESPACE}/${BUCKET}`, {
       method: "POST",
@@ -44,6 +52,42 @@ export async function hfComparisons(
       body: "{}",
     });
     if (!created.ok) throw new Error(`the local Hub refused to create the bench bucket: ${created.status}`);
+    const proxy = await createCountingProxy(hub.url, classifyHubRequest);
+    return {
+      hub,
+      proxy,
+      env: (endpoint) => hfEnv(endpoint ?? hub.url),
+      async close() {
+        await proxy.close();
+        await hub.close();
+      },
+    };
+  } catch (error) {
+    await hub.close();
+    throw error;
+  }
+}
+
+/** `hf://buckets/<bench bucket>/<prefix>`. */
+export const bucketUrl = (prefix: string): string => `hf://buckets/${NAMESPACE}/${BUCKET}/${prefix}`;
+
+/** Hub requests as the counting proxy names them: a tree page is a listing, a resolve a get. */
+export function classifyHubRequest(method: string, url: string): S3RequestKind {
+  const path = new URL(url, "http://proxy.invalid").pathname;
+  if (/^\/api\/buckets\/[^/]+\/[^/]+\/tree(\/|$)/.test(path)) return "list";
+  if (/^\/buckets\/[^/]+\/[^/]+\/resolve\//.test(path)) return method === "HEAD" ? "head" : "get";
+  return "other";
+}
+
+/** The hf comparisons, or the reason they cannot run. */
+export async function hfComparisons(
+  ctx: BenchContext,
+  spec: SetSpec,
+): Promise<{ comparisons: Comparison[] } | { skipped: string }> {
+  const python = process.env.NEFF_TEST_PYTHON;
+  if (!python) return { skipped: "NEFF_TEST_PYTHON is not set: run it through `npm run bench`" };
+  const { hub, close } = await startBenchHub(ctx, "hub-data");
+  try {
     const hf = join(python, "..", "hf");
     return {
       comparisons: [
@@ -53,14 +97,14 @@ export async function hfComparisons(
       ],
     };
   } finally {
-    await hub.close();
+    await close();
   }
 }
 
 // --- internal ---
 
-function hfEnv(hub: HubProcess): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url };
+function hfEnv(endpoint: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HF_TOKEN: TOKEN, HF_ENDPOINT: endpoint };
   delete env.NEURON_CC_FLAGS;
   delete env.NEURON_COMPILE_CACHE_URL;
   // Both clients without progress bars, neither phoning home.
@@ -68,8 +112,6 @@ function hfEnv(hub: HubProcess): NodeJS.ProcessEnv {
   env.HF_HUB_DISABLE_TELEMETRY = "1";
   return env;
 }
-
-const bucketUrl = (prefix: string): string => `hf://buckets/${NAMESPACE}/${BUCKET}/${prefix}`;
 
 async function measurePrefix(hub: HubProcess, prefix: string): Promise<TreeSize> {
   const store = createHfStore({
@@ -97,7 +139,7 @@ async function syncComparison(
   const local = await ctx.localSet(spec);
   const expected = { files: local.files, bytes: local.bytes };
   const versionDir = join(local.dir, `neuronxcc-${ctx.target.compilerVersion}`);
-  const env = hfEnv(hub);
+  const env = hfEnv(hub.url);
   const side = (label: string, commands: (prefix: string) => Command[]): Side => {
     const tag = label.split(" ")[0] as string;
     const prefixOf = (n: number): string => `${ctx.runPrefix}/sync-${spec.name}-${tag}-${n}`;
@@ -139,7 +181,7 @@ async function fetchComparison(
 ): Promise<Comparison> {
   const local = await ctx.localSet(spec);
   const expected = { files: local.files, bytes: local.bytes };
-  const env = hfEnv(hub);
+  const env = hfEnv(hub.url);
   const seeded = `${ctx.runPrefix}/fetch-${spec.name}`;
   await run(process.execPath, neffSync(ctx.target, bucketUrl(seeded), local.dir, env).args, {
     env,

@@ -46,6 +46,21 @@ describe("judgeTargets: issue 11's local-speed bars", () => {
     expect(judged).toEqual({ value: c - r, pass });
   });
 
+  it.each([
+    [1, 3, true],
+    [2, 4, false],
+  ])("hf warm exec: %d tree listings (%d Hub requests) passes=%s (limit 1)", (list, total, pass) => {
+    const found = { ...comparison("exec-warm-hf-model", 90, 50), set: "model" };
+    found.candidate.requests = { list, other: total - list, total };
+    const judged = judgeTargets(results([found]));
+    expect(judged.find((t) => t.id === "exec-overhead-hf-model")).toMatchObject({ value: 40, pass: true });
+    expect(judged.find((t) => t.id === "exec-listings-hf-model")).toMatchObject({
+      value: list,
+      pass,
+      note: `${total} Hub requests in all`,
+    });
+  });
+
   it("judges status as a ratio to du -s (limit 2×), and says nothing when du -s was not measured", () => {
     const status = (ms: number, du?: number): Partial["status"] => ({
       entries: 100_000,

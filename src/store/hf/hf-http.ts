@@ -14,6 +14,7 @@ import {
 import type { RetryPolicy } from "../retry.ts";
 import { hfNetworkError, hfStatusError, networkCode, redactSecrets } from "./hf-errors.ts";
 import type { HfErrorContext } from "./hf-errors.ts";
+import type { HfHeaders, HfResponse, HfSend } from "./hf-response.ts";
 import { parseRateLimitReset } from "./hf-wire.ts";
 
 export interface HfHttpOptions {
@@ -21,7 +22,8 @@ export interface HfHttpOptions {
   endpoint: string;
   /** `namespace/name`, for messages. */
   bucket: string;
-  fetch: typeof fetch;
+  /** Sends one attempt (node:http by default, an injected `fetch` when the store was given one). */
+  send: HfSend;
   /** Resolves the token lazily, on the first call that needs it. */
   token: () => Promise<string | undefined>;
   /** Longest wait for response headers, and longest silence while a body streams. */
@@ -55,9 +57,9 @@ export interface HfRequest {
 
 /** Thin HTTP client for the bucket API; every method throws StoreError (or the caller's AbortError). */
 export interface HfHttp {
-  request(request: HfRequest): Promise<Response>;
+  request(request: HfRequest): Promise<HfResponse>;
   /** Like `request`, then parses a JSON body (the caller checks its shape). */
-  json(request: HfRequest): Promise<{ status: number; body: unknown; headers: Headers }>;
+  json(request: HfRequest): Promise<{ status: number; body: unknown; headers: HfHeaders }>;
   /** The token, for the hub library and redaction. */
   token(): Promise<string | undefined>;
   readonly endpoint: string;
@@ -89,7 +91,7 @@ export function createHfHttp(options: HfHttpOptions): HfHttp {
   let tokenPromise: Promise<string | undefined> | undefined;
   const token = (): Promise<string | undefined> => (tokenPromise ??= options.token());
 
-  const request = async (req: HfRequest): Promise<Response> => {
+  const request = async (req: HfRequest): Promise<HfResponse> => {
     const context: HfErrorContext = {
       bucket: options.bucket,
       endpoint: options.endpoint,
@@ -167,7 +169,7 @@ export function classifyFailure(error: unknown): { retry: boolean; retryAfterMs?
 }
 
 /** The wait a throttled response asks for: the longer of `Retry-After` and `RateLimit` `t=`. */
-export function retryAfterOf(headers: Headers): number | undefined {
+export function retryAfterOf(headers: HfHeaders): number | undefined {
   const values = [parseRetryAfter(headers.get("retry-after")), parseRateLimitReset(headers.get("ratelimit"))];
   const defined = values.filter((value): value is number => value !== undefined);
   return defined.length === 0 ? undefined : Math.max(...defined);
@@ -239,15 +241,15 @@ async function attempt(
   url: string,
   req: HfRequest,
   headers: Record<string, string>,
-): Promise<Response> {
-  const response = await fetchWithTimeout(
-    options.fetch,
+): Promise<HfResponse> {
+  const response = await options.send(
     url,
-    { method: req.method, headers, body: req.body, redirect: "follow" },
+    { method: req.method, headers, ...(req.body === undefined ? {} : { body: req.body }) },
     options.timeoutMs,
     req.signal,
   );
-  if (response.ok || req.expect?.includes(response.status)) return response;
+  if ((response.status >= 200 && response.status < 300) || req.expect?.includes(response.status))
+    return response;
   let serverMessage: string | undefined = response.headers.get("x-error-message") ?? undefined;
   try {
     const text = await response.text();

@@ -495,6 +495,31 @@ describe("hf store: reads", () => {
     expect(await store.stat("nope")).toBeNull();
   });
 
+  it("sends every Hub request through an injected fetch: listings, whole and ranged reads, misses", async () => {
+    const seen: string[] = [];
+    const observe: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      if (url.origin === server.url) seen.push(`${init?.method ?? "GET"} ${url.pathname}`);
+      return fetch(input, init);
+    };
+    const store = await freshStore({ fetch: observe });
+    const data = randomBytes(300_000);
+    await store.write("dir/k", bytes(data));
+    seen.length = 0;
+    expect(await keys(store, "dir")).toEqual(["file:dir/k"]);
+    expect((await readAll(store, "dir/k"))?.equals(data)).toBe(true);
+    const body = await store.read("dir/k", { range: { offset: 1000, length: 10 } });
+    expect((await buffer(body!)).equals(data.subarray(1000, 1010))).toBe(true);
+    expect(await store.read("dir/nope")).toBeNull();
+    expect(seen).toEqual([
+      "GET /api/buckets/ns/bucket-" + bucketCount + "/tree/cache/dir",
+      ...Array.from(
+        { length: 3 },
+        (_, i) => `GET /buckets/ns/bucket-${bucketCount}/resolve/cache/dir/${i < 2 ? "k" : "nope"}`,
+      ),
+    ]);
+  });
+
   it("copies inside the bucket without uploading", async () => {
     const store = await freshStore();
     const data = randomBytes(10_000);

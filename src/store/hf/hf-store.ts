@@ -5,8 +5,7 @@
  *
  * https://huggingface.co/docs/hub/storage-buckets
  */
-import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { addAbortSignal, Readable } from "node:stream";
 import { StoreError, type StoreStalledError, UsageError } from "../../errors.ts";
 import { assertStoreKey, joinKey } from "../../layout/store-key.ts";
 import { formatStoreUrl } from "../../layout/store-url.ts";
@@ -29,8 +28,10 @@ import type {
 import { runHfBatch } from "./hf-batch.ts";
 import type { HfBatchFailure } from "./hf-batch.ts";
 import { bucketMissing, redactedCause } from "./hf-errors.ts";
-import { createHfHttp } from "./hf-http.ts";
+import { createHfHttp, fetchWithTimeout } from "./hf-http.ts";
 import type { HfHttp } from "./hf-http.ts";
+import { createNodeSender } from "./hf-node-send.ts";
+import { fetchSend } from "./hf-response.ts";
 import { resolveHfToken } from "./hf-token.ts";
 import {
   chunked,
@@ -52,9 +53,15 @@ export interface HfStoreOptions {
   name: string;
   /** Key prefix inside the bucket ("" for the whole bucket). */
   prefix: string;
-  /** Environment: `HF_TOKEN`, `HF_HOME`, `XDG_CACHE_HOME`, `HOME`, `HF_ENDPOINT`. */
+  /**
+   * Environment: `HF_TOKEN`, `HF_HOME`, `XDG_CACHE_HOME`, `HOME`, `HF_ENDPOINT`; with
+   * `NODE_USE_ENV_PROXY=1`, `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` (see hf-node-send.ts).
+   */
   env: Record<string, string | undefined>;
-  /** Injectable transport. @default globalThis.fetch */
+  /**
+   * Injectable transport: when given, every request (Hub and CAS) goes through it. By default Hub
+   * requests go over node:http keep-alive sockets and CAS uploads through `globalThis.fetch`.
+   */
   fetch?: typeof fetch;
   /** A token to use instead of the environment's. */
   token?: string;
@@ -76,6 +83,11 @@ export interface HfStoreOptions {
 
 const DEFAULT_ENDPOINT = "https://huggingface.co";
 const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * Connections per host: more than any one operation runs at once (fetch and sync fan out to 16),
+ * so no request waits for a socket.
+ */
+const MAX_SOCKETS = 64;
 /** Most single writes one shared upload takes. */
 const MAX_COALESCED_WRITES = 500;
 
@@ -104,10 +116,12 @@ export function createHfStore(options: HfStoreOptions): Store {
   const apiPath = `/api/buckets/${bucket}`;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const fetchFn = options.fetch ?? globalThis.fetch;
+  const sender =
+    options.fetch === undefined ? createNodeSender({ maxSockets: MAX_SOCKETS, env: options.env }) : undefined;
   const http: HfHttp = createHfHttp({
     endpoint,
     bucket,
-    fetch: fetchFn,
+    send: sender?.send ?? fetchSend(fetchFn, fetchWithTimeout),
     timeoutMs,
     retry: options.retry,
     onRetry: options.onRetry,
@@ -183,7 +197,7 @@ export function createHfStore(options: HfStoreOptions): Store {
       signal,
       expect: [404],
     });
-    await response.body?.cancel();
+    response.discard();
     return response.status !== 404;
   };
 
@@ -204,7 +218,7 @@ export function createHfStore(options: HfStoreOptions): Store {
       });
       if (response.status === 404) {
         const code = response.headers.get("x-error-code");
-        await response.body?.cancel();
+        response.discard();
         // An absent prefix is an empty listing; an absent bucket is an error.
         if (code === "RepoNotFound" || !(await bucketExists(signal))) {
           throw bucketMissing({ bucket, endpoint, access: "read", action });
@@ -420,15 +434,17 @@ export function createHfStore(options: HfStoreOptions): Store {
       });
       if (response.status === 404) {
         const code = response.headers.get("x-error-code");
-        await response.body?.cancel();
+        response.discard();
         if (code === "RepoNotFound") throw bucketMissing({ bucket, endpoint, access: "read", action });
         return null;
       }
-      if (response.status === 416 || response.body === null) {
-        await response.body?.cancel();
+      if (response.status === 416) {
+        response.discard();
         return Readable.from([]);
       }
-      const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+      // An abort after the headers must fail the body with an AbortError, not a socket error.
+      const body =
+        readOptions.signal === undefined ? response.body : addAbortSignal(readOptions.signal, response.body);
       // A server that ignores Range answers 200 with the whole body: cut the range out here.
       if (range !== undefined && response.status === 200) return Readable.from(sliceStream(body, range));
       return body;
@@ -485,12 +501,13 @@ export function createHfStore(options: HfStoreOptions): Store {
         // A create that timed out may have happened: the retry then sees 409, which is the same answer.
         retry: true,
       });
-      await response.body?.cancel();
+      response.discard();
       return { created: response.status !== 409 };
     },
 
     async close() {
       knownXetHashes.clear();
+      sender?.close();
     },
   };
 }
