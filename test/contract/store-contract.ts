@@ -265,8 +265,10 @@ export function runStoreContract(options: StoreContractOptions): void {
         } finally {
           meter.stop();
         }
-        // Memory, not time: a body buffered whole would add at least 256 MiB.
-        expect(meter.growthBytes()).toBeLessThan(96 * 1024 * 1024);
+        // Memory, not time: a body buffered whole would add at least 256 MiB. Half of it leaves
+        // room for what streaming may hold (S3 sends a stream's 64 MiB parts one at a time) and
+        // for collections that come late on a loaded machine (110 MB measured once at load 9).
+        expect(meter.growthBytes()).toBeLessThan(128 * 1024 * 1024);
         await store.delete("large/object.bin");
       },
       600_000,
