@@ -28,7 +28,7 @@ import {
   removeAbandonedStaging,
   removeEmptyStagingRoot,
 } from "../local/install-entry.ts";
-import type { ListItem, Store, StoreObject } from "../store/store.ts";
+import type { ListItem, Store } from "../store/store.ts";
 import { downloadFile, IntegrityError } from "../transfer/download-file.ts";
 import type { FetchListing, FetchSkip, PlannedDownload } from "../transfer/plan-fetch.ts";
 import { planFetch, planFetchListing, readAreaFolders } from "../transfer/plan-fetch.ts";
@@ -192,47 +192,26 @@ interface WantedFile {
   md5?: string;
 }
 
-/** What one planned entry needs downloaded and how to verify it, once its manifest (if any) is read. */
-interface EntryPlan {
+/** What one planned entry needs downloaded, once its manifest (if any) is read. */
+interface EntryJob {
+  entry: RemoteEntry;
+  replacesLocal: boolean;
   wanted: WantedFile[];
   manifestText: string | null;
   /** The compile time the manifest records (a key factor), when it does. */
   compileMs: number | undefined;
   verifiedBy: FetchedEntry["verifiedBy"];
   signedBy?: string;
-}
-
-/** One planned entry on its way in. */
-interface EntryJob {
-  entry: RemoteEntry;
-  replacesLocal: boolean;
-  /** Read by the first of the entry's files to start; true once `plan` is set. */
-  planning: Promise<boolean> | null;
-  plan: EntryPlan | null;
-  /** The listed bytes of the entry's files: what it needs on disk before its plan is read. */
-  listedBytes: number;
   /** Created by the first file that starts; shared by the entry's other files. */
   staging: Promise<string> | null;
   remaining: number;
-  /** Failed, skipped or deferred: its files not yet started are not downloaded. */
   failed: boolean;
 }
 
-/** One listed file of a planned entry. */
-interface FileTask {
-  job: EntryJob;
-  name: string;
-  size: number;
-}
-
 /**
- * Downloads planned entries through one pool of every listed file (largest first), so the file
- * concurrency is used in full whatever the entry sizes. An entry's manifest is read by the first
- * of its files to start, in that file's slot, so the manifests overlap the other entries'
- * downloads instead of forming a phase of their own before them (on the model set, the 50
- * manifests and the wait for the last of them were ~0.2 s before the first NEFF request); a
- * file waits for its entry's manifest and is downloaded only if the manifest lists it. An entry
- * is installed the moment its last file is verified.
+ * Downloads planned entries in two global phases, so the file concurrency is always used in
+ * full whatever the entry sizes: every manifest first, then one pool of every file (largest
+ * first); an entry is installed the moment its last file is verified.
  */
 async function fetchEntries(
   store: Store,
@@ -243,16 +222,7 @@ async function fetchEntries(
   const { signal } = options;
   const concurrency = options.concurrency ?? DEFAULT_FETCH_CONCURRENCY;
   const outcomes: EntryOutcome[] = [];
-  const jobs: EntryJob[] = downloads.map(({ entry, localState }) => ({
-    entry,
-    replacesLocal: localState !== null,
-    planning: null,
-    plan: null,
-    listedBytes: downloadableFiles(entry).reduce((sum, object) => sum + object.size, 0),
-    staging: null,
-    remaining: 0,
-    failed: false,
-  }));
+  const jobs: EntryJob[] = [];
   const failEntry = (job: EntryJob, error: unknown): void => {
     if (job.failed) return;
     job.failed = true;
@@ -264,34 +234,35 @@ async function fetchEntries(
     outcomes.push(failure);
     options.onProgress?.({ type: "entry-failed", module: failure.module, error: failure.error });
   };
-  /** The entry's plan, read once; false when the entry is skipped or failed instead. */
-  const readPlan = (job: EntryJob): Promise<boolean> =>
-    (job.planning ??= planEntry(store, job.entry, options.trust ?? null, signal).then((prepared) => {
-      if ("skip" in prepared) {
-        job.failed = true;
-        outcomes.push(prepared);
-        return false;
-      }
-      if ("error" in prepared) {
-        job.failed = true;
-        outcomes.push(prepared);
-        options.onProgress?.({ type: "entry-failed", module: job.entry.module, error: prepared.error });
-        return false;
-      }
-      job.plan = prepared;
-      job.remaining = prepared.wanted.length;
-      return true;
-    }));
   try {
-    const files: FileTask[] = jobs
-      .flatMap((job) =>
-        downloadableFiles(job.entry).map((object) => ({
-          job,
-          name: basename(object.key),
-          size: object.size,
-        })),
-      )
-      .sort((a, b) => b.size - a.size);
+    await forEachConcurrent(
+      downloads,
+      concurrency,
+      async ({ entry, localState }) => {
+        const prepared = await planEntry(store, entry, options.trust ?? null, signal);
+        if ("skip" in prepared) {
+          outcomes.push(prepared);
+          return;
+        }
+        if ("error" in prepared) {
+          outcomes.push(prepared);
+          options.onProgress?.({ type: "entry-failed", module: entry.module, error: prepared.error });
+          return;
+        }
+        jobs.push({
+          ...prepared,
+          entry,
+          replacesLocal: localState !== null,
+          staging: null,
+          remaining: prepared.wanted.length,
+          failed: false,
+        });
+      },
+      signal,
+    );
+    const files = jobs
+      .flatMap((job) => job.wanted.map((file) => ({ job, file })))
+      .sort((a, b) => b.file.size - a.file.size);
     // forEachConcurrent takes items in order as it goes, so the files not yet started can be
     // put in another order: once the disk is full, the smallest entries first, so as many
     // entries as the space left can hold are still installed.
@@ -327,13 +298,9 @@ async function fetchEntries(
       if (errorCode(error) === "ENOSPC") await onNoSpace(job, error);
       else failEntry(job, error);
     };
-    const fetchFile = async ({ job, name }: FileTask): Promise<void> => {
+    const fetchFile = async ({ job, file }: { job: EntryJob; file: WantedFile }): Promise<void> => {
       started += 1;
-      if (job.failed || !(await readPlan(job)) || job.failed) return;
-      const plan = job.plan as EntryPlan;
-      // A listed file the manifest does not name is not part of the entry.
-      const file = plan.wanted.find((wanted) => wanted.name === name);
-      if (file === undefined) return;
+      if (job.failed) return;
       try {
         job.staging ??= createStagingDir(versionDir, job.entry.module);
         const dir = await job.staging;
@@ -354,7 +321,7 @@ async function fetchEntries(
       job.remaining -= 1;
       if (job.remaining === 0) {
         try {
-          const outcome = await installEntry(versionDir, job, plan);
+          const outcome = await installEntry(versionDir, job);
           outcomes.push(outcome);
           if ("bytes" in outcome)
             options.onProgress?.({ type: "entry-done", module: job.entry.module, bytes: outcome.bytes });
@@ -364,14 +331,10 @@ async function fetchEntries(
       }
     };
     await forEachConcurrent(files, concurrency, fetchFile, signal);
-    // An entry listed without a file to download still gets its verdict (planEntry refuses it).
-    const unread = jobs.filter((job) => job.planning === null && !job.failed);
-    await forEachConcurrent(unread, concurrency, async (job) => void (await readPlan(job)), signal);
     retrying = true;
     for (const job of [...deferred].sort((a, b) => entryBytes(a) - entryBytes(b))) {
-      const plan = job.plan as EntryPlan;
-      Object.assign(job, { failed: false, staging: null, remaining: plan.wanted.length });
-      const again = plan.wanted.map((file) => ({ job, name: file.name, size: file.size }));
+      Object.assign(job, { failed: false, staging: null, remaining: job.wanted.length });
+      const again = job.wanted.map((file) => ({ job, file }));
       await forEachConcurrent(again, concurrency, fetchFile, signal);
     }
   } finally {
@@ -391,7 +354,11 @@ async function planEntry(
   entry: RemoteEntry,
   trust: TrustPolicy | null,
   signal: AbortSignal | undefined,
-): Promise<EntryPlan | FetchFailure | { skip: FetchSkip }> {
+): Promise<
+  | Pick<EntryJob, "wanted" | "manifestText" | "verifiedBy" | "signedBy" | "compileMs">
+  | FetchFailure
+  | { skip: FetchSkip }
+> {
   try {
     const manifestObject = entry.files.get(ENTRY_MANIFEST_FILE);
     let manifest: EntryManifest | null = null;
@@ -435,11 +402,16 @@ async function planEntry(
     }
     const wanted: WantedFile[] = manifest
       ? manifest.files.map((file) => ({ name: file.name, size: file.size, sha256: file.sha256 }))
-      : downloadableFiles(entry).map((object) => ({
-          name: basename(object.key),
-          size: object.size,
-          ...(object.md5 ? { md5: object.md5 } : {}),
-        }));
+      : [...entry.files.values()]
+          .filter((object) => {
+            const role = entryFileRole(basename(object.key));
+            return role !== "manifest" && role !== "signature";
+          })
+          .map((object) => ({
+            name: basename(object.key),
+            size: object.size,
+            ...(object.md5 ? { md5: object.md5 } : {}),
+          }));
     if (classifyEntry(wanted.map((file) => file.name)) !== "success") {
       return { module: entry.module, error: "its manifest does not list model.neff and model.done" };
     }
@@ -473,13 +445,13 @@ async function planEntry(
 }
 
 /** Moves a fully verified staging dir into place, unless a compile took the entry meanwhile. */
-async function installEntry(versionDir: string, job: EntryJob, plan: EntryPlan): Promise<EntryOutcome> {
+async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOutcome> {
   const { entry } = job;
   job.staging ??= createStagingDir(versionDir, entry.module);
   const dir = await job.staging;
-  if (plan.manifestText !== null) {
+  if (job.manifestText !== null) {
     // Installed with the entry so later checks can verify the local bytes.
-    await writeFile(join(dir, ENTRY_MANIFEST_FILE), plan.manifestText, { flag: "wx" });
+    await writeFile(join(dir, ENTRY_MANIFEST_FILE), job.manifestText, { flag: "wx" });
   }
   // A compile may have started (or finished) while we downloaded: installStagedEntry never
   // replaces its work (a success, or any entry with a lock), and only then is the local state
@@ -508,12 +480,12 @@ async function installEntry(versionDir: string, job: EntryJob, plan: EntryPlan):
   // eviction ranks by, is the creation of its last file a moment ago. One call per entry less.
   return {
     module: entry.module,
-    files: plan.wanted.length,
-    bytes: plan.wanted.reduce((sum, file) => sum + file.size, 0),
+    files: job.wanted.length,
+    bytes: job.wanted.reduce((sum, file) => sum + file.size, 0),
     replaced: job.replacesLocal || installed === "replaced",
-    verifiedBy: plan.verifiedBy,
-    ...(plan.compileMs === undefined ? {} : { compileSeconds: plan.compileMs / 1000 }),
-    ...(plan.signedBy !== undefined ? { signedBy: plan.signedBy } : {}),
+    verifiedBy: job.verifiedBy,
+    ...(job.compileMs === undefined ? {} : { compileSeconds: job.compileMs / 1000 }),
+    ...(job.signedBy !== undefined ? { signedBy: job.signedBy } : {}),
   };
 }
 
@@ -627,17 +599,8 @@ class NoSpaceError extends Error {
   }
 }
 
-/** The bytes an entry needs on disk: its manifest's files once read, else its listed ones. */
 function entryBytes(job: EntryJob): number {
-  return job.plan === null ? job.listedBytes : job.plan.wanted.reduce((sum, file) => sum + file.size, 0);
-}
-
-/** The entry's listed files that are downloaded (not its manifest, which is read apart, nor signatures). */
-function downloadableFiles(entry: RemoteEntry): StoreObject[] {
-  return [...entry.files.values()].filter((object) => {
-    const role = entryFileRole(basename(object.key));
-    return role !== "manifest" && role !== "signature";
-  });
+  return job.wanted.reduce((sum, file) => sum + file.size, 0);
 }
 
 /** One message for every entry a full disk kept out: which file system, how much is free, how much more is needed. */
