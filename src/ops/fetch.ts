@@ -28,7 +28,6 @@ import {
   removeAbandonedStaging,
   removeEmptyStagingRoot,
 } from "../local/install-entry.ts";
-import { markEntryUsed } from "../local/mark-entry-used.ts";
 import type { ListItem, Store } from "../store/store.ts";
 import { downloadFile, IntegrityError } from "../transfer/download-file.ts";
 import type { FetchListing, FetchSkip, PlannedDownload } from "../transfer/plan-fetch.ts";
@@ -454,32 +453,31 @@ async function installEntry(versionDir: string, job: EntryJob): Promise<EntryOut
     // Installed with the entry so later checks can verify the local bytes.
     await writeFile(join(dir, ENTRY_MANIFEST_FILE), job.manifestText, { flag: "wx" });
   }
-  // A compile may have started (or finished) while we downloaded: never replace its work.
-  const now = await readLocalState(versionDir, entry.module);
-  if (now === "success" || now === "locked") {
-    return {
-      skip: {
-        module: entry.module,
-        reason: now === "success" ? "present" : "compiling-locally",
-        detail:
-          now === "success"
-            ? "appeared locally during the fetch"
-            : "a compile took its lock during the fetch",
-      },
-    };
-  }
+  // A compile may have started (or finished) while we downloaded: installStagedEntry never
+  // replaces its work (a success, or any entry with a lock), and only then is the local state
+  // read, to say which it was. Not read before every install: one readdir per entry for the
+  // rare case.
   const installed = await installStagedEntry(versionDir, entry.module, dir);
   job.staging = null;
   if (installed === "kept-existing") {
-    return {
-      skip: {
-        module: entry.module,
-        reason: "present",
-        detail: "another process installed or took it meanwhile",
-      },
-    };
+    return readLocalState(versionDir, entry.module) === "locked"
+      ? {
+          skip: {
+            module: entry.module,
+            reason: "compiling-locally",
+            detail: "a compile took its lock during the fetch",
+          },
+        }
+      : {
+          skip: {
+            module: entry.module,
+            reason: "present",
+            detail: "it appeared locally during the fetch (a compile or another fetch)",
+          },
+        };
   }
-  await markEntryUsed(join(versionDir, entry.module)).catch(() => undefined);
+  // No markEntryUsed (utimes): the entry dir was made by this fetch, and its mtime, which
+  // eviction ranks by, is the creation of its last file a moment ago. One call per entry less.
   return {
     module: entry.module,
     files: job.wanted.length,

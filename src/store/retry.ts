@@ -48,12 +48,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const started = Date.now();
   const stall = options.stall;
-  const waitSignal =
-    stall === undefined
-      ? options.signal
-      : options.signal === undefined
-        ? stall.signal
-        : AbortSignal.any([options.signal, stall.signal]);
+  // Made at the first wait, not per call: AbortSignal.any was ~1.5% of the main thread's busy
+  // time on a fetch of 4,000 small objects (78 of ~5,700 ms, V8 profile), and calls rarely wait.
+  let waitSignal: AbortSignal | undefined;
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
     stall?.check();
@@ -70,6 +67,12 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       if (Date.now() - started + delayMs > policy.maxTotalMs) throw error;
       options.onRetry?.({ attempt, delayMs, error });
       try {
+        waitSignal ??=
+          stall === undefined
+            ? options.signal
+            : options.signal === undefined
+              ? stall.signal
+              : AbortSignal.any([options.signal, stall.signal]);
         await sleepFor(delayMs, undefined, { signal: waitSignal });
       } catch (aborted) {
         stall?.check();

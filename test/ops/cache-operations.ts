@@ -3,7 +3,7 @@
  * publish, wipe, fetch instead of compiling, warm run) plus the safety rules (what is never
  * published, what is never installed, what is never clobbered). Every backend runs it.
  */
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -18,6 +18,7 @@ import {
 import { ENTRY_MANIFEST_FILE } from "../../src/layout/entry-files.ts";
 import { exportRecordBody, exportRecordHash } from "../../src/layout/export-record.ts";
 import { pyFloat } from "../../src/layout/py-json.ts";
+import { cleanup } from "../../src/ops/cleanup.ts";
 import { fetch } from "../../src/ops/fetch.ts";
 import { lookup } from "../../src/ops/lookup.ts";
 import { sync } from "../../src/ops/sync.ts";
@@ -42,6 +43,7 @@ const CONFIG = {
   scale: pyFloat(1),
 };
 const GRAPHS = ["graph-a", "graph-b", "graph-c"];
+const DAY_MS = 86_400_000;
 
 export function runCacheOperationSuite(options: CacheOperationSuiteOptions): void {
   describe(`cache operations: ${options.name}`, () => {
@@ -115,6 +117,29 @@ export function runCacheOperationSuite(options: CacheOperationSuiteOptions): voi
       ]);
       expect(third.report.changedEntries).toEqual([]);
       expect(third.report.sync).toBeNull();
+    });
+
+    it("counts a fetched entry as just used, however old its published files", async () => {
+      const compiled = await simulateCompile({ graphs: ["used"], cacheDir, compilerVersion: CV });
+      const entryDir = path.join(cacheDir, compilerVersionDir(CV), compiled.modules[0]?.name ?? "");
+      const old = new Date(Date.now() - 400 * DAY_MS);
+      for (const name of await readdir(entryDir)) await utimes(path.join(entryDir, name), old, old);
+      await utimes(entryDir, old, old);
+      await sync({ store, cacheDir, compilerVersion: CV, modelId: MODEL });
+      await rm(cacheDir, { recursive: true, force: true });
+      const fetchedAt = Date.now();
+      const fetched = await fetch({ store, cacheDir, compilerVersion: CV, modelId: MODEL });
+      expect(fetched.fetched).toHaveLength(1);
+      // Eviction ranks by the entry dir's mtime (and the NEFF's): the fetch made both just now.
+      expect((await stat(entryDir)).mtimeMs).toBeGreaterThanOrEqual(fetchedAt - 1000);
+      const swept = await cleanup({
+        cacheDir,
+        env: {},
+        unusedForMs: DAY_MS,
+        findCompilerProcesses: async () => [],
+      });
+      expect(swept.evicted).toBe(0);
+      expect(await readdir(entryDir)).toContain("model.neff");
     });
 
     it("writes the export record with Python's exact bytes and finds it with lookup", async () => {

@@ -16,10 +16,20 @@ export interface SigV4Credentials {
   sessionToken?: string;
 }
 
+/** The parts of a request URL that are signed: `search` is empty or starts with "?". */
+export interface SignTarget {
+  host: string;
+  pathname: string;
+  search: string;
+}
+
 export interface SignOptions {
   method: string;
-  /** The full request URL; its path and query are signed as S3 reads them. */
-  url: URL;
+  /**
+   * The request's host and its path and query as sent (a URL, or the same three parts without
+   * building one); the path and query are signed as S3 reads them.
+   */
+  url: SignTarget;
   /**
    * Further headers to send and sign (lower-case names), e.g. `content-md5`, `range`,
    * `if-none-match`. Host, x-amz-date, x-amz-content-sha256 and the token are added.
