@@ -3,36 +3,18 @@
  * command is written once, reused, replaced when V8 refuses it, skipped for typos and when
  * disabled, and never a reason for a command to fail.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type ProcessRun, runProcess } from "../support/run-process.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(ROOT, "bin/neff-cache.js");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBin(args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, ...env },
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runBin(args: string[], env: Record<string, string | undefined>): Promise<ProcessRun> {
+  return runProcess(process.execPath, [BIN, ...args], { PATH: process.env.PATH, ...env });
 }
 
 /** The cache files of one command folder: name → bytes. */

@@ -5,13 +5,13 @@
  * through the AWS SDK without its Node-version notice. Without the variable the suite is skipped
  * with the reason, except in CI, where it fails: CI must prove every version.
  */
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeTestBucket, s3StoreEnv, s3TestEnv, testBucketName } from "../support/s3-test-env.ts";
+import { runProcess } from "../support/run-process.ts";
 import { simulatorCommand } from "../support/simulator-command.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -20,23 +20,7 @@ const CV = "2.21.33363.0+82129205";
 /** The majors the README promises; 20 only while its dependencies still run on it. */
 const MAJORS = ["20", "22", "24", "26"];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runProcess;
 
 /** NEFF_TEST_NODES ("20=/path/node 22=/path/node …") as a map of major to binary. */
 function testNodes(value: string | undefined): Map<string, string> {
