@@ -294,14 +294,7 @@ function corruptionTests(name: string, fresh: () => Promise<Store>, listingsTell
       const middle = damaged.length >> 1;
       damaged[middle] = (damaged[middle] as number) ^ 0xff;
       await store.write(key, { size: damaged.length, open: () => Readable.from([damaged]) });
-      const reads: string[] = [];
-      const counting: Store = {
-        ...store,
-        read: async (readKey, options) => {
-          reads.push(readKey);
-          return store.read(readKey, options);
-        },
-      };
+      const { store: counting, reads } = recordingReads(store);
       const plain = await syncTo(counting);
       if (!listingsTell) {
         expect(plain.published).toEqual([]);
@@ -336,14 +329,7 @@ function warmSyncTests(name: string, fresh: () => Promise<Store>, vouches: boole
   it(`${name}: a sync with nothing to send reads ${vouches ? "no manifest (the listing's content hash vouches for the kept copy)" : "only the manifests (its listing carries no content hash)"}, and still repairs a damaged one`, async () => {
     const store = await fresh();
     await syncTo(store);
-    const reads: string[] = [];
-    const counting: Store = {
-      ...store,
-      read: async (key, options) => {
-        reads.push(key);
-        return store.read(key, options);
-      },
-    };
+    const { store: counting, reads } = recordingReads(store);
     const warm = await syncTo(counting);
     expect(warm.published).toEqual([]);
     expect(reads.every((key) => key.endsWith(ENTRY_MANIFEST_FILE))).toBe(true);
@@ -644,4 +630,19 @@ describe("publishing under faults: dir", () => {
 
 function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** `store`, with the key of every read it is asked for written down in `reads`. */
+function recordingReads(store: Store): { store: Store; reads: string[] } {
+  const reads: string[] = [];
+  return {
+    store: {
+      ...store,
+      read: async (key, options) => {
+        reads.push(key);
+        return store.read(key, options);
+      },
+    },
+    reads,
+  };
 }

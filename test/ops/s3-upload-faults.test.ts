@@ -88,71 +88,36 @@ describeWithS3("uploads damaged in transit to S3", (s3) => {
 
   for (const transport of S3_TRANSPORTS) {
     it(`${transport}: a signed body damaged on the way is refused by the server and sent again within the run`, async () => {
-      const store = open(transport);
-      try {
-        const small = modules.filter((module) => !largeModules.includes(module));
-        // Each small NEFF's first PUT has a flipped byte (its signature covers the body's hash).
-        proxy.add({
-          method: "PUT",
-          path: new RegExp(`(${small.map(escapeRegExp).join("|")})/model\\.neff(\\?|$)`),
-          kind: "flip-upload",
-          times: small.length,
-        });
-        const result = await syncTo(store);
-        expect(proxy.injected()["flip-upload"]).toBe(small.length);
-        expect(result.failed).toEqual([]);
-        await expectLocalBytes(store);
-      } finally {
-        await store.close();
-      }
+      // Each small NEFF's first PUT has a flipped byte (its signature covers the body's hash).
+      const small = modules.filter((module) => !largeModules.includes(module));
+      await expectDamagedPutsResent(
+        transport,
+        new RegExp(`(${small.map(escapeRegExp).join("|")})/model\\.neff(\\?|$)`),
+        small.length,
+      );
     }, 120_000);
 
     it(`${transport}: a streamed body damaged on the way is refused by the server (its hash signed) and sent again within the run`, async () => {
-      const store = open(transport);
-      try {
-        // The first upload of each 3 MB NEFF, streamed from its file in one PUT: the flat area's
-        // (the model area's copy is made from it on the server, so it must be whole).
-        const flat = largeModules.map(
-          (module) => `${escapeRegExp(compilerVersionDir(CV))}/${escapeRegExp(module)}`,
-        );
-        proxy.add({
-          method: "PUT",
-          path: new RegExp(`(${flat.join("|")})/model\\.neff(\\?|$)`),
-          kind: "flip-upload",
-          times: largeModules.length,
-        });
-        const result = await syncTo(store);
-        expect(proxy.injected()["flip-upload"]).toBe(largeModules.length);
-        expect(result.failed).toEqual([]);
-        await expectLocalBytes(store);
-        proxy.clear();
-        // Nothing left for the next sync to repair.
-        expect((await syncTo(store)).published).toEqual([]);
-      } finally {
-        await store.close();
-      }
+      // The first upload of each 3 MB NEFF, streamed from its file in one PUT: the flat area's
+      // (the model area's copy is made from it on the server, so it must be whole).
+      const flat = largeModules.map(
+        (module) => `${escapeRegExp(compilerVersionDir(CV))}/${escapeRegExp(module)}`,
+      );
+      await expectDamagedPutsResent(
+        transport,
+        new RegExp(`(${flat.join("|")})/model\\.neff(\\?|$)`),
+        largeModules.length,
+      );
     }, 120_000);
 
     it(`${transport}: a damaged part of a multipart upload is found by its ETag and sent again within the run`, async () => {
-      const store = open(transport);
-      try {
-        // The second part of each huge NEFF's first upload (unsigned: its hash is not known
-        // before it is read).
-        proxy.add({
-          method: "PUT",
-          path: new RegExp(`(${hugeModules.map(escapeRegExp).join("|")})/model\\.neff\\?partNumber=2&`),
-          kind: "flip-upload",
-          times: hugeModules.length,
-        });
-        const result = await syncTo(store);
-        expect(proxy.injected()["flip-upload"]).toBe(hugeModules.length);
-        expect(result.failed).toEqual([]);
-        await expectLocalBytes(store);
-        proxy.clear();
-        expect((await syncTo(store)).published).toEqual([]);
-      } finally {
-        await store.close();
-      }
+      // The second part of each huge NEFF's first upload (unsigned: its hash is not known
+      // before it is read).
+      await expectDamagedPutsResent(
+        transport,
+        new RegExp(`(${hugeModules.map(escapeRegExp).join("|")})/model\\.neff\\?partNumber=2&`),
+        hugeModules.length,
+      );
     }, 120_000);
   }
 
@@ -187,6 +152,29 @@ describeWithS3("uploads damaged in transit to S3", (s3) => {
           await store.close();
         }
       }, 120_000);
+    }
+  }
+
+  /**
+   * Flips a byte in the first `times` PUTs whose path matches, and expects one sync to land every
+   * entry whole all the same, with nothing left for the next sync to repair.
+   */
+  async function expectDamagedPutsResent(
+    transport: (typeof S3_TRANSPORTS)[number],
+    path: RegExp,
+    times: number,
+  ): Promise<void> {
+    const store = open(transport);
+    try {
+      proxy.add({ method: "PUT", path, kind: "flip-upload", times });
+      const result = await syncTo(store);
+      expect(proxy.injected()["flip-upload"]).toBe(times);
+      expect(result.failed).toEqual([]);
+      await expectLocalBytes(store);
+      proxy.clear();
+      expect((await syncTo(store)).published).toEqual([]);
+    } finally {
+      await store.close();
     }
   }
 
