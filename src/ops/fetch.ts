@@ -29,6 +29,7 @@ import {
   removeEmptyStagingRoot,
 } from "../local/install-entry.ts";
 import type { ListItem, Store } from "../store/store.ts";
+import { listAll } from "../store/store-ops.ts";
 import { downloadFile, IntegrityError } from "../transfer/download-file.ts";
 import type { FetchListing, FetchSkip, PlannedDownload } from "../transfer/plan-fetch.ts";
 import { planFetch, planFetchListing, readAreaFolders } from "../transfer/plan-fetch.ts";
@@ -512,18 +513,26 @@ async function listArea(
 ): Promise<ListedArea> {
   const localStates = new Map<string, EntryState | null>();
   const localNames = readLocalNames(versionDir);
+  /** Local entries already read while the folder listing was on its way. */
+  const early = new Map<string, EntryState | null>();
+  // An entry the version dir did not hold is not looked for (a cold fetch of 1,000 entries made
+  // 1,000 failing opens); one that appears meanwhile is still never replaced, as installing
+  // checks again.
+  const stateOf = (module: string): EntryState | null => {
+    const known = early.get(module);
+    if (known !== undefined) return known;
+    return localNames.has(module) ? readLocalState(versionDir, module) : null;
+  };
   let listing: FetchListing = { kind: "area" };
   const localModules = [...localNames].filter(isModuleName);
   if (localModules.length > 0) {
-    const listed = collect(
-      store.list(prefix, {
-        recursive: false,
-        signal,
-        ...(store.capabilities.parallelListing
-          ? { parallelFrom: listingStartsFrom(prefix, localModules) }
-          : {}),
-      }),
-    );
+    const listed = listAll(store, prefix, {
+      recursive: false,
+      signal,
+      ...(store.capabilities.parallelListing
+        ? { parallelFrom: listingStartsFrom(prefix, localModules) }
+        : {}),
+    });
     // The local entries are read while the listing is on its way, time the process would
     // otherwise wait: on S3, 1,000 local entries took 13 ms after a 26 ms listing request.
     // Entries the listing turns out not to have cost a readdir each, within that wait only.
@@ -532,7 +541,6 @@ async function listArea(
       () => (waiting = false),
       () => (waiting = false),
     );
-    const early = new Map<string, EntryState | null>();
     for (let next = 0; waiting && next < localModules.length;) {
       await new Promise((resolve) => setImmediate(resolve));
       for (const end = Math.min(next + LOCAL_READS_PER_TURN, localModules.length); next < end; next++) {
@@ -546,47 +554,31 @@ async function listArea(
     }
     const folders = readAreaFolders(await listed, prefix, selector.area);
     if (folders.ok) {
-      for (const module of folders.modules) {
-        const known = early.get(module);
-        localStates.set(
-          module,
-          known !== undefined ? known : localNames.has(module) ? readLocalState(versionDir, module) : null,
-        );
-      }
+      for (const module of folders.modules) localStates.set(module, stateOf(module));
     }
     listing = planFetchListing(folders, localStates);
   }
   if (listing.kind === "none") return { entries: [], refused: [], present: listing.present, localStates };
-  const items: ListItem[] = [];
+  let items: ListItem[];
   if (listing.kind === "folders") {
     const byFolder: ListItem[][] = [];
     await forEachConcurrent(
       listing.modules,
       DEFAULT_FETCH_CONCURRENCY,
       async (module, index) => {
-        const folder: ListItem[] = [];
-        for await (const item of store.list(`${prefix}/${module}`, { recursive: true, signal }))
-          folder.push(item);
-        byFolder[index] = folder;
+        byFolder[index] = await listAll(store, `${prefix}/${module}`, { recursive: true, signal });
       },
       signal,
     );
-    for (const folder of byFolder) items.push(...folder);
+    items = byFolder.flat();
   } else {
-    for await (const item of store.list(prefix, { recursive: true, signal })) items.push(item);
+    items = await listAll(store, prefix, { recursive: true, signal });
   }
   const { entries, refused } = groupRemoteEntries(items, selector);
   // Synchronous, as the local-cache reads are (see LocalFs): 1,000 promise-based readdir calls
-  // were a tenth of a warm exec's CPU on the many-small set. An entry the version dir did not
-  // hold is not looked for (a cold fetch of 1,000 entries made 1,000 failing opens); one that
-  // appears meanwhile is still never replaced, as installing checks again.
+  // were a tenth of a warm exec's CPU on the many-small set.
   for (const entry of entries) {
-    if (!localStates.has(entry.module)) {
-      localStates.set(
-        entry.module,
-        localNames.has(entry.module) ? readLocalState(versionDir, entry.module) : null,
-      );
-    }
+    if (!localStates.has(entry.module)) localStates.set(entry.module, stateOf(entry.module));
   }
   return { entries, refused, present: listing.kind === "folders" ? listing.present : [], localStates };
 }
@@ -612,12 +604,6 @@ function listingStartsFrom(prefix: string, localModules: readonly string[]): str
     starts.push(`${prefix}/${sorted[index] as string}`);
   }
   return starts;
-}
-
-async function collect(items: AsyncIterable<ListItem>): Promise<ListItem[]> {
-  const all: ListItem[] = [];
-  for await (const item of items) all.push(item);
-  return all;
 }
 
 /** The names in the local compiler version dir (none when it does not exist yet). */

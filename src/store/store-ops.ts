@@ -7,6 +7,8 @@ import { pipeline } from "node:stream/promises";
 import { forEachConcurrent } from "../local/for-each-concurrent.ts";
 import type {
   CallOptions,
+  ListItem,
+  ListOptions,
   Store,
   StoreObject,
   WriteItem,
@@ -15,6 +17,18 @@ import type {
   WriteResult,
   WriteSource,
 } from "./store.ts";
+
+/** Every item of a listing, in the order it came. */
+export async function collectListing(items: AsyncIterable<ListItem>): Promise<ListItem[]> {
+  const all: ListItem[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** `store.list(prefix, options)`, whole. */
+export function listAll(store: Store, prefix: string, options?: ListOptions): Promise<ListItem[]> {
+  return collectListing(store.list(prefix, options));
+}
 
 /** Default number of requests in flight when a fallback fans out. */
 export const FALLBACK_CONCURRENCY = 8;

@@ -15,7 +15,7 @@ import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { isAbortError, StoreError, StoreStalledError } from "../../errors.ts";
 import { assertStoreKey, joinKey, storeKeyProblem } from "../../layout/store-key.ts";
-import { mapLimit } from "../store-ops.ts";
+import { collectListing, mapLimit } from "../store-ops.ts";
 import { isAbandonedUpload } from "../abandoned-upload.ts";
 import { createStallWatch, type RetryPolicy, withRetry } from "../retry.ts";
 import type {
@@ -436,7 +436,7 @@ export function createS3Store(options: S3StoreOptions): Store {
       // per page in turn (1,000 entry folders on Ceph RGW, which pages them 672 + 328: 28 + 18 ms
       // one after the other).
       const ranges = [undefined, ...starts].map((after, index) =>
-        collectItems(listRange(prefix, under, recursive, after, starts[index], signal)),
+        collectListing(listRange(prefix, under, recursive, after, starts[index], signal)),
       );
       for (const range of ranges) range.catch(() => undefined);
       // A start inside a sub-prefix puts that sub-prefix in the ranges on both sides of it.
@@ -787,10 +787,4 @@ const MAX_LISTING_STARTS = 15;
 /** S3's order of keys: their UTF-8 bytes (JS's own string order differs beyond the BMP). */
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-}
-
-async function collectItems(items: AsyncIterable<ListItem>): Promise<ListItem[]> {
-  const all: ListItem[] = [];
-  for await (const item of items) all.push(item);
-  return all;
 }
