@@ -4,6 +4,9 @@ export type EntryState = "success" | "failed" | "locked" | "empty";
 /** Every state, in the order summaries list them. */
 export const ENTRY_STATES: readonly EntryState[] = ["success", "failed", "locked", "empty"];
 
+/** The files whose presence makes an entry a success, whatever else it holds (see classifyEntry). */
+export const SUCCESS_FILES: readonly string[] = ["model.neff", "model.done"];
+
 /**
  * Classifies an entry from the names of the files directly inside it, in the compiler cache's
  * precedence: `model.neff` + `model.done` is a success; else `model.log` without `model.neff`
@@ -16,8 +19,8 @@ export function classifyEntry(fileNames: Iterable<string>): EntryState {
   let log = false;
   let lock = false;
   for (const name of fileNames) {
-    if (name === "model.neff") neff = true;
-    else if (name === "model.done") done = true;
+    if (name === SUCCESS_FILES[0]) neff = true;
+    else if (name === SUCCESS_FILES[1]) done = true;
     else if (name === "model.log") log = true;
     if (name.endsWith(".lock")) lock = true;
   }

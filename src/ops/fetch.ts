@@ -6,13 +6,13 @@
  * verified (size always; sha256 from the entry manifest, else the store's MD5 when it has one)
  * into a hidden staging dir on the same file system, and the entry appears by one rename.
  */
-import { constants as fsConstants, readdirSync } from "node:fs";
+import { existsSync, constants as fsConstants, readdirSync } from "node:fs";
 import { access, stat, statfs, writeFile } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import { PartialFailureError, UsageError } from "../errors.ts";
 import { compilerVersionDir, modelTaskPrefix } from "../layout/cache-layout.ts";
 import type { EntryState } from "../layout/classify-entry.ts";
-import { classifyEntry } from "../layout/classify-entry.ts";
+import { classifyEntry, SUCCESS_FILES } from "../layout/classify-entry.ts";
 import { ENTRY_MANIFEST_FILE, entryFileRole, isModuleName } from "../layout/entry-files.ts";
 import { parseSignatureName } from "../layout/signature-name.ts";
 import type { EntryManifest } from "../layout/entry-manifest.ts";
@@ -528,6 +528,8 @@ async function listArea(
   if (localModules.length > 0) {
     const listed = listAll(store, prefix, {
       recursive: false,
+      // An empty store folder lists no file below, so it is skipped like an absent one.
+      emptyFoldersAllowed: true,
       signal,
       ...(store.capabilities.parallelListing
         ? { parallelFrom: listingStartsFrom(prefix, localModules) }
@@ -622,10 +624,14 @@ function readLocalNames(versionDir: string): Set<string> {
  * replaced; a success with a stale lock is still a success.
  */
 function readLocalState(versionDir: string, module: string): EntryState | null {
+  // Both parts are normal already (a module name is one safe segment): path.join's
+  // normalisation was a fifth of reading 1,000 local entries (V8 profile).
+  const dir = `${versionDir}${sep}${module}`;
+  // A success whatever else it holds: two existence checks took 3 ms for 1,000 entries where
+  // reading each folder took 7-9 ms (Node 24).
+  if (SUCCESS_FILES.every((name) => existsSync(`${dir}${sep}${name}`))) return "success";
   try {
-    // Both parts are normal already (a module name is one safe segment): path.join's
-    // normalisation was a fifth of reading 1,000 local entries (V8 profile).
-    const names = readdirSync(`${versionDir}${sep}${module}`);
+    const names = readdirSync(dir);
     const state = classifyEntry(names);
     return state !== "success" && names.some((name) => name.endsWith(".lock")) ? "locked" : state;
   } catch (error) {

@@ -49,6 +49,14 @@ export interface ListOptions extends CallOptions {
    * that cannot start a listing at a key (`capabilities.parallelListing` false) ignores them.
    */
   parallelFrom?: readonly string[];
+  /**
+   * Non-recursive listings only. true: a `dir` item may be a folder that holds no listable file
+   * (one a writer has only begun, or left empty), which spares a backend with real folders a
+   * look inside each; for a caller to whom an empty folder and an absent one are the same.
+   * Otherwise every `dir` item holds at least one file, as on a store whose folders are prefixes.
+   * @default false
+   */
+  emptyFoldersAllowed?: boolean;
 }
 
 export interface ReadOptions extends CallOptions {

@@ -2,7 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { mkdir, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll } from "vitest";
+import { Readable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
 import { createDirStore } from "../../src/store/dir/dir-store.ts";
 import { randomTestPrefix, runStoreContract } from "./store-contract.ts";
 
@@ -40,3 +41,24 @@ for (const listingCalls of ["sync", "concurrent"] as const) {
     }),
   });
 }
+
+describe("dir store: folder-only listings that allow empty folders", () => {
+  it("reports a folder with no listable file only when allowed, without looking inside", async () => {
+    const root = path.join(base, randomTestPrefix());
+    const store = createDirStore({ root });
+    await store.create();
+    await mkdir(path.join(root, "area", "empty", "deeper"), { recursive: true });
+    await mkdir(path.join(root, "area", "only-temp"), { recursive: true });
+    await writeFile(path.join(root, "area", "only-temp", ".neff-tmp-0123456789abcdef"), "partial");
+    await store.write("area/full/file.bin", { size: 1, open: () => Readable.from([Buffer.from("x")]) });
+    const typed = async (emptyFoldersAllowed: boolean): Promise<string[]> => {
+      const items: string[] = [];
+      for await (const item of store.list("area", { recursive: false, emptyFoldersAllowed })) {
+        items.push(`${item.type}:${item.key}`);
+      }
+      return items.sort();
+    };
+    expect(await typed(false)).toEqual(["dir:area/full"]);
+    expect(await typed(true)).toEqual(["dir:area/empty", "dir:area/full", "dir:area/only-temp"]);
+  });
+});

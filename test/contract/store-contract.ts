@@ -211,6 +211,7 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(typedKeys(await collect(store.list("tree/b", { recursive: false, parallelFrom })))).toEqual(
         typedKeys(deeper),
       );
+      await expectEmptyFoldersOnlyAdded(store, "tree");
     });
 
     item(
@@ -573,6 +574,16 @@ export function runStoreContract(options: StoreContractOptions): void {
         await plain.write("a/other.bin", bytesSource(Buffer.from("other")));
         await plain.close();
         expect(await hooks.count(prefix)).toBe(1);
+        // A folder holding only a begun upload lists no file: it is a `dir` item only to a
+        // listing that allows empty folders.
+        const begun = randomTestPrefix();
+        await hooks.leave(begun, false);
+        const beside = await extraStore(begun);
+        await beside.write("b/real.bin", bytesSource(Buffer.from("real")));
+        expect(typedKeys(await collect(beside.list("", { recursive: false })))).toEqual(["dir:b"]);
+        const allowed = await expectEmptyFoldersOnlyAdded(beside, "");
+        await beside.close();
+        expect(allowed.filter((key) => key !== "dir:b").every((key) => key === "dir:a")).toBe(true);
       },
     );
 
@@ -596,6 +607,24 @@ export function runStoreContract(options: StoreContractOptions): void {
 }
 
 // --- internal ---
+
+/**
+ * A folder-only listing that allows empty folders holds every item of one that does not, and
+ * each item more is a folder below which nothing is listed. Returns its typed keys.
+ */
+async function expectEmptyFoldersOnlyAdded(store: Store, prefix: string): Promise<string[]> {
+  const strict = typedKeys(await collect(store.list(prefix, { recursive: false })));
+  const allowed = typedKeys(
+    await collect(store.list(prefix, { recursive: false, emptyFoldersAllowed: true })),
+  );
+  const added = allowed.filter((key) => !strict.includes(key));
+  expect(allowed.filter((key) => strict.includes(key))).toEqual(strict);
+  for (const key of added) {
+    expect(key.startsWith("dir:")).toBe(true);
+    expect(await collect(store.list(key.slice("dir:".length)))).toEqual([]);
+  }
+  return allowed;
+}
 
 function deterministicStream(size: number, seed: string): Readable {
   const key = createHash("sha256").update(seed).digest().subarray(0, 16);

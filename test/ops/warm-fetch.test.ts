@@ -84,6 +84,21 @@ it("lists folders when warm, files only of the missing folders, and the whole ar
   await rm(path.join(versionDir, lost), { recursive: true });
   const seen = await fetchWith([]);
   expect(seen.skipped.find((s) => s.module === lost)?.reason).toBe("remote-incomplete");
+
+  // A store folder a writer has only begun holds no file yet: the folder listing may report it
+  // (the directory store does, unread), and a fetch then finds nothing there to take.
+  const begun = `MODULE_${"0".repeat(20)}+${"f".repeat(8)}`;
+  await mkdir(path.join(storeRoot, PREFIX, begun));
+  const withBegun: string[] = [];
+  const afterBegun = await fetchWith(withBegun);
+  expect(afterBegun.fetched).toEqual([]);
+  expect(afterBegun.skipped.map((s) => s.module)).not.toContain(begun);
+  expect(withBegun).toEqual([
+    `${PREFIX} folders`,
+    `${PREFIX}/${begun} recursive`,
+    `${PREFIX}/${lost} recursive`,
+  ]);
+  expect(await readdir(versionDir)).not.toContain(begun);
 });
 
 it("starts the folder listing at every 500th local entry where the store lists in parallel", async () => {

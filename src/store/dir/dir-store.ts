@@ -245,7 +245,13 @@ export function createDirStore(options: DirStoreOptions): Store {
       const start = prefix === "" ? root : keyPath(prefix);
       const recursive = listOptions.recursive ?? true;
       const calls = await listingCalls();
-      yield* walk(start, prefix, recursive, { base, visited: new Set(), calls, signal: listOptions.signal });
+      yield* walk(start, prefix, recursive, {
+        base,
+        visited: new Set(),
+        calls,
+        signal: listOptions.signal,
+        emptyFolders: listOptions.emptyFoldersAllowed === true,
+      });
     },
 
     async stat(key: string, callOptions: CallOptions = {}): Promise<StoreObject | null> {
@@ -484,6 +490,8 @@ interface Walk {
   visited: Set<string>;
   calls: ListingCalls;
   signal: AbortSignal | undefined;
+  /** A folder-only listing may report folders without looking for a file in them (see ListOptions). */
+  emptyFolders: boolean;
 }
 
 async function* walk(
@@ -528,7 +536,11 @@ async function* walkEntries(
       const inner = await (reads[nextFolder] as Promise<ResolvedEntry[] | null>);
       nextFolder++;
       if (inner !== null) yield* walkEntries(inner, true, context);
-    } else if (await hasAnyFile(item.folder, { ...context, visited: new Set(context.visited) })) {
+    } else if (
+      // Looking for a file in each of 1,000 entry folders was 14-20 ms of a warm exec (V8 profile).
+      context.emptyFolders ||
+      (await hasAnyFile(item.folder, { ...context, visited: new Set(context.visited) }))
+    ) {
       yield { type: "dir", key: item.folder.key };
     }
   }
